@@ -35,6 +35,12 @@ pid_t spawn(const std::vector<std::string>& argv, const ProcessOptions& options,
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     ::setpgid(0, 0);  // own process group: kill() reaches grandchildren too
+    // The test runner (Catch2) installs signal handlers; the child must not run them between
+    // fork and exec, and must start with default dispositions and an empty mask.
+    for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     for (const auto& [k, v] : options.env) ::setenv(k.c_str(), v.c_str(), 1);
     if (options.cwd && ::chdir(options.cwd->c_str()) != 0) ::_exit(126);
     if (in_pipe) ::dup2(in_pipe[0], 0);
