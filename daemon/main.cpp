@@ -1,2 +1,154 @@
+// imaged: the composition root. Reads the configuration, prepares the data root, builds the
+// services and the route table, opens the sockets, serves until SIGTERM/SIGINT, stops gracefully.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
 #include <cstdio>
-int main() { std::puts("imaged " IMAGED_VERSION); }
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "api/host_info.h"
+#include "api/router.h"
+#include "api/server.h"
+#include "api/system_routes.h"
+#include "daemon/build_info.h"
+#include "daemon/config.h"
+#include "daemon/data_root.h"
+#include "daemon/listeners.h"
+#include "daemon/logging.h"
+#include "daemon/systemd.h"
+#include "daemon/test_routes.h"
+
+namespace {
+
+using namespace imaged;
+
+// How long in-flight requests may run after SIGTERM before their connections are cut
+// (dockerd's default --shutdown-timeout).
+constexpr std::chrono::seconds kShutdownGrace{15};
+
+int run(const daemon::Config& config, const daemon::Environment& env) {
+  // 1. Logging.
+  auto log = daemon::make_logger(config.log_level, daemon::stderr_is_journal());
+
+  // 2. The data root.
+  if (auto st = daemon::prepare_data_root(config.data_root); !st) {
+    log->critical("{}", st.error().message);
+    return 1;
+  }
+  auto engine_id = daemon::load_engine_id(config.data_root);
+  if (!engine_id) {
+    log->critical("{}", engine_id.error().message);
+    return 1;
+  }
+
+  // 3. Services. The image store (common/content LocalStore + common/metadata) opens here and is
+  //    handed to the routes that need it; /info counts images through it.
+  api::SystemInfoSource* info_source = nullptr;
+
+  // 4. Sockets (before routes: /info reports unencrypted TCP listeners as warnings).
+  auto activated = daemon::take_activated_sockets();
+  if (!activated) {
+    log->critical("{}", activated.error().message);
+    return 1;
+  }
+  auto listeners = daemon::open_listeners(config, std::move(*activated), *log);
+  if (!listeners) {
+    log->critical("{}", listeners.error().message);
+    return 1;
+  }
+
+  // 5. Routes.
+  const auto& build = daemon::build_info();
+  api::EngineInfo engine{.version = build.version,
+                         .git_commit = build.git_commit,
+                         .build_time = build.build_time,
+                         .compiler = build.compiler,
+                         .id = *engine_id,
+                         .data_root = config.data_root.string(),
+                         .registry_mirrors = config.registry_mirrors,
+                         .insecure_registries = config.insecure_registries,
+                         .debug = config.log_level == daemon::LogLevel::Debug};
+  for (const auto& l : *listeners)
+    if (l.tcp)
+      engine.warnings.push_back("WARNING: API is accessible on " + l.description +
+                                " without encryption.");
+  api::Router router;
+  api::register_system_routes(router, engine, api::probe_host(), info_source);
+  api::register_inspect_probes(router);
+  if (const char* t = std::getenv("IMAGED_TEST_ROUTES"); t && std::string(t) == "1")
+    daemon::register_test_routes(router);
+
+  // 6. Serve.
+  api::ServerOptions options;
+  options.response_headers = api::engine_response_headers(build.version);
+  options.logger = log;
+  api::Server server(router, options);
+  std::string sockets;
+  std::vector<std::filesystem::path> owned_paths;
+  for (auto& l : *listeners) {
+    sockets += (sockets.empty() ? "" : ", ") + l.description;
+    if (!l.unix_path.empty()) owned_paths.push_back(l.unix_path);
+    if (auto st = server.add_listener(std::move(l.fd)); !st) {
+      log->critical("{}: {}", l.description, st.error().message);
+      return 1;
+    }
+  }
+  server.start();
+  log->info("imaged {} (API {}, min {}) serving on {}; data root {}", build.version,
+            api::kMaxApiVersionText, api::kMinApiVersionText, sockets, config.data_root.string());
+  daemon::notify_ready("serving on " + sockets);
+  (void)env;
+
+  // 7. Wait for SIGTERM/SIGINT (blocked in every thread; received here only).
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  int sig = 0;
+  sigwait(&signals, &sig);
+
+  // 8. Graceful stop.
+  daemon::notify_stopping();
+  log->info("received {}, shutting down (in-flight requests have {} s)",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT", kShutdownGrace.count());
+  server.stop(kShutdownGrace);
+  for (const auto& p : owned_paths) ::unlink(p.c_str());
+  log->info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Block the stop signals before any thread exists, so that every thread inherits the mask and
+  // only sigwait() in run() receives them. Broken connections are errors, not signals.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto env = imaged::daemon::current_environment();
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto config = imaged::daemon::parse_config(args, env, imaged::daemon::real_file_reader());
+  if (!config) {
+    std::fprintf(stderr, "imaged: %s\n", config.error().message.c_str());
+    return 1;
+  }
+  switch (config->action) {
+    case imaged::daemon::Config::Action::PrintHelp:
+      std::fputs(imaged::daemon::usage_text().c_str(), stdout);
+      return 0;
+    case imaged::daemon::Config::Action::PrintVersion:
+      std::fputs(imaged::daemon::version_text().c_str(), stdout);
+      return 0;
+    case imaged::daemon::Config::Action::Run:
+      break;
+  }
+  return run(*config, env);
+}
