@@ -440,3 +440,28 @@ TEST_CASE("server: after the grace period stop cuts streams, which see canceled(
   CHECK(t.shared.saw_cancel);
   CHECK(c.closed_by_peer(5s));
 }
+
+TEST_CASE("server: blocked handlers never stall other connections", "[api][server]") {
+  TestServer t;
+  // Four handlers block on the gate (each holds a worker); I/O threads stay free.
+  std::vector<std::unique_ptr<RawHttp>> slow;
+  for (int i = 0; i < 4; ++i) {
+    slow.push_back(std::make_unique<RawHttp>(t.socket));
+    slow.back()->send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+  }
+  REQUIRE(wait_until([&] { return t.shared.entered == 4; }, 5s));
+  CHECK(t.server->worker_threads() >= 4);
+  auto start = std::chrono::steady_clock::now();
+  RawHttp quick(t.socket);
+  quick.send("GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto res = quick.read_response(5s);
+  REQUIRE(res);
+  CHECK(imaged::testing::body_of(*res) == "OK");
+  CHECK(std::chrono::steady_clock::now() - start < 2s);
+  t.shared.gate.release();
+  for (auto& c : slow) {
+    auto r = c->read_response(5s);
+    REQUIRE(r);
+    CHECK(imaged::testing::body_of(*r) == "done");
+  }
+}
