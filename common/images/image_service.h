@@ -53,6 +53,8 @@ struct ImageServiceOptions {
   int max_concurrent_downloads = 3;    // per daemon, as dockerd's flag
 };
 
+class BlobSweeper;
+
 struct PullRequest {
   Reference ref;                        // normalised; tag or digest (no tag = latest)
   std::optional<oci::Platform> platform;
@@ -77,9 +79,9 @@ class ImageService {
   // The image ID `name` refers to.
   Result<Digest> resolve(std::string_view name);
 
-  // ---- management ----
-  // Tags the image `source` refers to as `target` (a tag reference, no digest); moving an
-  // existing tag is recorded in tag history. NotFound, InvalidArgument.
+  // ---- management (image_tagger.h, image_lister.h, image_inspector.h, image_remover.h) ----
+  // Tags the image `source` refers to as `target` (a tag reference, no digest; none → latest);
+  // moving an existing tag is recorded in tag history. NotFound, InvalidArgument.
   Status tag(std::string_view source, const Reference& target);
   Result<std::vector<ImageSummary>> list(const ListOptions& options);
   Result<ImageDetail> inspect(std::string_view name);
@@ -89,6 +91,10 @@ class ImageService {
   Result<PruneReport> prune(const PruneOptions& options);
   Result<DiskUsage> disk_usage();
   Result<int64_t> image_count();
+
+  // The unlinker of freed blobs; writers of new blob references (pull, load) hold its
+  // ingest_guard() (blob_sweeper.h).
+  BlobSweeper& sweeper();
 
  private:
   struct Impl;

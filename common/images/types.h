@@ -47,7 +47,7 @@ struct ImageDetail {
   std::string comment;
   std::string author;
   std::string docker_version;
-  int64_t created_ns = 0;  // for RFC 3339 with nanoseconds
+  int64_t created_ns = 0;  // for RFC 3339 with nanoseconds; kZeroTimeNs when unknown
   std::string os;
   std::string architecture;
   std::string variant;
@@ -56,8 +56,8 @@ struct ImageDetail {
   nlohmann::json container_config;        // legacy field, if the config has it
   std::string container;                  // legacy field
   std::vector<std::string> diff_ids;      // RootFS.Layers
-  std::optional<int64_t> last_tag_ns;     // Metadata.LastTagTime
-  Digest manifest_digest;                 // the manifest the image was pulled or loaded through
+  std::optional<int64_t> last_tag_ns;     // Metadata.LastTagTime; nullopt = never tagged
+  std::optional<Digest> manifest_digest;  // a manifest the image was pulled or loaded through
 };
 
 // One row of GET /images/{name}/history, newest first.
@@ -95,6 +95,7 @@ struct DiskUsage {
 
 // One event of GET /events, as persisted.
 struct Event {
+  int64_t id = 0;  // position in the log (increasing); 0 before it is appended
   int64_t time_ns = 0;
   std::string type = "image";
   std::string action;  // pull, push, tag, untag, delete, save, load, prune, import

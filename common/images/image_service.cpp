@@ -1,0 +1,91 @@
+// ImageService: the facade. Each concern lives in its own file (image_lookup, image_tagger,
+// image_lister, image_inspector, image_remover, event_log, blob_sweeper; pull in puller); this
+// file only owns the collaborators and delegates.
+#include "common/images/image_service.h"
+
+#include "common/content/content.h"
+#include "common/images/blob_sweeper.h"
+#include "common/images/event_log.h"
+#include "common/images/image_inspector.h"
+#include "common/images/image_lister.h"
+#include "common/images/image_lookup.h"
+#include "common/images/image_remover.h"
+#include "common/images/image_tagger.h"
+#include "common/metadata/metadata_store.h"
+
+namespace imaged::images {
+
+struct ImageService::Impl {
+  Impl(content::Store& content, metadata::MetadataStore& metadata,
+       remotes::RegistryClient& registry, EventLog& events, ImageServiceOptions options)
+      : content(content),
+        metadata(metadata),
+        registry(registry),
+        events(events),
+        options(std::move(options)),
+        sweeper(content, metadata),
+        remover(metadata, events, sweeper) {}
+
+  content::Store& content;
+  metadata::MetadataStore& metadata;
+  remotes::RegistryClient& registry;
+  EventLog& events;
+  ImageServiceOptions options;
+  BlobSweeper sweeper;
+  ImageRemover remover;
+};
+
+ImageService::ImageService(content::Store& content, metadata::MetadataStore& metadata,
+                           remotes::RegistryClient& registry, EventLog& events,
+                           ImageServiceOptions options)
+    : impl_(std::make_unique<Impl>(content, metadata, registry, events, std::move(options))) {}
+
+ImageService::~ImageService() = default;
+
+Status ImageService::pull(const PullRequest&, const ProgressSink&) {
+  return fail(Errc::Unimplemented, "pull is not implemented yet");
+}
+
+Result<Digest> ImageService::resolve(std::string_view name) {
+  auto found = IMAGED_TRY(
+      impl_->metadata.read([&](metadata::ReadTx& tx) { return lookup_image(tx, name); }));
+  return Digest::parse(found.image_id);
+}
+
+Status ImageService::tag(std::string_view source, const Reference& target) {
+  return tag_image(impl_->metadata, impl_->events, source, target);
+}
+
+Result<std::vector<ImageSummary>> ImageService::list(const ListOptions& options) {
+  return impl_->metadata.read(
+      [&](metadata::ReadTx& tx) { return list_images(tx, options, options.shared_size); });
+}
+
+Result<ImageDetail> ImageService::inspect(std::string_view name) {
+  return inspect_image(impl_->metadata, impl_->content, name);
+}
+
+Result<std::vector<HistoryEntry>> ImageService::history(std::string_view name) {
+  return image_history(impl_->metadata, impl_->content, name);
+}
+
+Result<std::vector<DeleteItem>> ImageService::remove(std::string_view name, bool force,
+                                                     bool /*noprune: no parent chains*/) {
+  return impl_->remover.remove(name, force);
+}
+
+Result<PruneReport> ImageService::prune(const PruneOptions& options) {
+  return impl_->remover.prune(options);
+}
+
+Result<DiskUsage> ImageService::disk_usage() {
+  return impl_->metadata.read([](metadata::ReadTx& tx) { return images::disk_usage(tx); });
+}
+
+Result<int64_t> ImageService::image_count() {
+  return impl_->metadata.read([](metadata::ReadTx& tx) { return tx.image_count(); });
+}
+
+BlobSweeper& ImageService::sweeper() { return impl_->sweeper; }
+
+}  // namespace imaged::images
