@@ -216,6 +216,13 @@ Result<TokenResponse> Authorizer::fetch_token(const BearerRealm& realm,
   return parse_token_response(*r, what);
 }
 
+std::optional<BearerRealm> Authorizer::bearer_realm(const std::string& host) const {
+  std::lock_guard lk(mu_);
+  auto it = hosts_.find(host);
+  if (it == hosts_.end() || it->second.scheme != AuthScheme::Bearer) return std::nullopt;
+  return it->second.bearer;
+}
+
 void Authorizer::forget(const std::string& host) {
   std::lock_guard lk(mu_);
   hosts_.erase(host);

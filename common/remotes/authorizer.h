@@ -70,6 +70,9 @@ class Authorizer {
                                     const std::vector<std::string>& scopes, const AuthConfig& creds,
                                     bool offline, std::stop_token stop = {});
 
+  // The token realm learnt for `host`, nullopt unless it answered with a Bearer challenge.
+  std::optional<BearerRealm> bearer_realm(const std::string& host) const;
+
   // Forgets what was learnt about `host` and its cached tokens.
   void forget(const std::string& host);
   size_t cached_token_count() const;

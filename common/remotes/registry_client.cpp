@@ -443,7 +443,18 @@ Result<LoginResult> RegistryClient::check_login(std::string_view registry, const
       continue;
     }
     impl_->note_answer(ep);
-    if (is_2xx(r->status)) return LoginResult{};
+    if (is_2xx(r->status)) {
+      // As dockerd's loginV2: with a token server, ask for an offline (refresh) token that the
+      // CLI may store instead of the password. Best effort: the login already succeeded.
+      LoginResult out;
+      if (auth.identity_token.empty() && !auth.username.empty()) {
+        if (auto realm = impl_->authorizer.bearer_realm(ep.host)) {
+          auto t = impl_->authorizer.fetch_token(*realm, {}, auth, /*offline=*/true, ctx.stop);
+          if (t) out.identity_token = t->refresh_token;
+        }
+      }
+      return out;
+    }
     Error e = error_from_response(*r, "GET");
     if (r->status == 401) e.message = "Get \"" + c.url + "\": " + e.message;
     picked.add(e, ErrorPicker::kStatus);
