@@ -11,9 +11,16 @@
 #include <vector>
 
 #include "api/host_info.h"
+#include "api/image_routes.h"
 #include "api/router.h"
 #include "api/server.h"
 #include "api/system_routes.h"
+#include "common/content/local_store.h"
+#include "common/images/event_log.h"
+#include "common/images/image_service.h"
+#include "common/metadata/metadata_store.h"
+#include "common/oci.h"
+#include "common/remotes/registry_client.h"
 #include "daemon/build_info.h"
 #include "daemon/config.h"
 #include "daemon/data_root.h"
@@ -45,9 +52,30 @@ int run(const daemon::Config& config, const daemon::Environment& env) {
     return 1;
   }
 
-  // 3. Services. The image store (common/content LocalStore + common/metadata) opens here and is
-  //    handed to the routes that need it; /info counts images through it.
-  api::SystemInfoSource* info_source = nullptr;
+  // 3. Services: the image store (content blobs + meta.db under the data root), the registry
+  //    client, the event log and the image service; /info counts images through it.
+  auto content = content::LocalStore::open(config.data_root);
+  if (!content) {
+    log->critical("opening the content store: {}", content.error().message);
+    return 1;
+  }
+  auto metadata = metadata::MetadataStore::open(config.data_root / metadata::kMetaDbName);
+  if (!metadata) {
+    log->critical("opening {}: {}", metadata::kMetaDbName, metadata.error().message);
+    return 1;
+  }
+  remotes::NoCredentials no_credentials;  // credentials come per request (X-Registry-Auth)
+  remotes::RegistryClientOptions registry_options;
+  registry_options.hosts.registry_mirrors = config.registry_mirrors;
+  registry_options.hosts.insecure_registries = config.insecure_registries;
+  remotes::RegistryClient registry(registry_options, no_credentials, log);
+  images::EventLog events(**metadata);
+  images::ImageServiceOptions image_options;
+  image_options.platform = oci::host_platform();
+  image_options.max_concurrent_downloads = config.max_concurrent_downloads;
+  images::ImageService images(**content, **metadata, registry, events, image_options);
+  auto image_info = api::make_image_info_source(images);
+  api::SystemInfoSource* info_source = image_info.get();
 
   // 4. Sockets (before routes: /info reports unencrypted TCP listeners as warnings).
   auto activated = daemon::take_activated_sockets();
@@ -78,6 +106,7 @@ int run(const daemon::Config& config, const daemon::Environment& env) {
                                 " without encryption.");
   api::Router router;
   api::register_system_routes(router, engine, api::probe_host(), info_source);
+  api::register_image_routes(router, images, events);
   api::register_inspect_probes(router);
   if (const char* t = std::getenv("IMAGED_TEST_ROUTES"); t && std::string(t) == "1")
     daemon::register_test_routes(router);
@@ -115,6 +144,7 @@ int run(const daemon::Config& config, const daemon::Environment& env) {
   daemon::notify_stopping();
   log->info("received {}, shutting down (in-flight requests have {} s)",
             sig == SIGTERM ? "SIGTERM" : "SIGINT", kShutdownGrace.count());
+  events.shutdown();  // end /events streams now rather than at the grace deadline
   server.stop(kShutdownGrace);
   for (const auto& p : owned_paths) ::unlink(p.c_str());
   log->info("stopped");
