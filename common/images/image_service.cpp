@@ -11,6 +11,7 @@
 #include "common/images/image_lookup.h"
 #include "common/images/image_remover.h"
 #include "common/images/image_tagger.h"
+#include "common/images/puller.h"
 #include "common/metadata/metadata_store.h"
 
 namespace imaged::images {
@@ -24,7 +25,19 @@ struct ImageService::Impl {
         events(events),
         options(std::move(options)),
         sweeper(content, metadata),
-        remover(metadata, events, sweeper) {}
+        remover(metadata, events, sweeper),
+        puller(content, metadata, registry, puller_options(this->options, events, sweeper)) {}
+
+  static PullerOptions puller_options(const ImageServiceOptions& o, EventLog& events,
+                                      BlobSweeper& sweeper) {
+    PullerOptions p;
+    if (!o.platform.os.empty()) p.platform = o.platform;
+    p.max_concurrent_downloads = o.max_concurrent_downloads;
+    p.open_partial = o.open_partial;
+    p.events = &events;
+    p.sweeper = &sweeper;
+    return p;
+  }
 
   content::Store& content;
   metadata::MetadataStore& metadata;
@@ -33,6 +46,7 @@ struct ImageService::Impl {
   ImageServiceOptions options;
   BlobSweeper sweeper;
   ImageRemover remover;
+  Puller puller;
 };
 
 ImageService::ImageService(content::Store& content, metadata::MetadataStore& metadata,
@@ -42,8 +56,8 @@ ImageService::ImageService(content::Store& content, metadata::MetadataStore& met
 
 ImageService::~ImageService() = default;
 
-Status ImageService::pull(const PullRequest&, const ProgressSink&) {
-  return fail(Errc::Unimplemented, "pull is not implemented yet");
+Status ImageService::pull(const PullRequest& request, const ProgressSink& progress) {
+  return impl_->puller.pull(request, progress);
 }
 
 Result<Digest> ImageService::resolve(std::string_view name) {

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,7 @@
 #include "common/remotes/auth_config.h"
 
 namespace imaged::content {
+class ReaderAt;
 class Store;
 }
 namespace imaged::metadata {
@@ -51,6 +53,9 @@ using ProgressSink = std::function<bool(const Progress&)>;
 struct ImageServiceOptions {
   oci::Platform platform;              // the daemon's platform (linux/amd64 here)
   int max_concurrent_downloads = 3;    // per daemon, as dockerd's flag
+  // Reads the bytes of a partial layer download (open_ingest_data for a LocalStore), so that an
+  // interrupted pull resumes where it stopped; without it a partial download starts over.
+  std::function<Result<std::unique_ptr<content::ReaderAt>>(const std::string& ref)> open_partial;
 };
 
 class BlobSweeper;
@@ -59,6 +64,7 @@ struct PullRequest {
   Reference ref;                        // normalised; tag or digest (no tag = latest)
   std::optional<oci::Platform> platform;
   remotes::AuthConfig auth;             // from X-Registry-Auth; may be empty
+  std::stop_token stop;                 // requested when the client went away (optional)
 };
 
 class ImageService {

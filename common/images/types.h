@@ -103,12 +103,16 @@ struct Event {
   std::map<std::string, std::string> attributes;
 };
 
-// One progress message of a pull/push/load stream, in dockerd's JSON-message terms.
+// One progress message of a pull/push/load stream, in dockerd's JSON-message terms. dockerd
+// writes two kinds of lines: plain messages {"status","id"?} ("Pulling from library/busybox",
+// "Digest: sha256:...", "Status: ...") and progress updates {"status","progressDetail":{...},
+// "progress"?,"id"} (per-layer statuses, with current/total while bytes move).
 struct Progress {
   std::string id;      // short layer id, tag, or empty
   std::string status;  // "Pulling fs layer", "Downloading", "Digest: sha256:..."
   std::optional<int64_t> current;
   std::optional<int64_t> total;
+  bool message = false;  // a plain message: no progressDetail
 };
 
 }  // namespace imaged::images

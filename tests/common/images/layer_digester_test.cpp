@@ -1,0 +1,136 @@
+#include "common/images/layer_digester.h"
+
+#include <zlib.h>
+
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "common/content/local_store.h"
+#include "common/images/ingest_reader.h"
+#include "tests/support/temp_dir.h"
+
+using namespace imaged;
+using namespace imaged::images;
+
+namespace {
+
+std::string gzip(const std::string& data) {
+  z_stream s{};
+  REQUIRE(deflateInit2(&s, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+  std::string out(deflateBound(&s, data.size()) + 64, '\0');
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  s.avail_in = static_cast<uInt>(data.size());
+  s.next_out = reinterpret_cast<Bytef*>(out.data());
+  s.avail_out = static_cast<uInt>(out.size());
+  REQUIRE(deflate(&s, Z_FINISH) == Z_STREAM_END);
+  out.resize(s.total_out);
+  deflateEnd(&s);
+  return out;
+}
+
+std::string tar_like(size_t n) {
+  std::string s;
+  uint64_t x = 88172645463325252ull;
+  while (s.size() < n) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    s += (x & 3) ? static_cast<char>('a' + x % 26) : static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+std::span<const std::byte> bytes(std::string_view s) {
+  return std::as_bytes(std::span(s.data(), s.size()));
+}
+
+struct Store {
+  testing::TempDir dir{"imaged-digester"};
+  std::unique_ptr<content::LocalStore> store =
+      content::LocalStore::open(dir.path(), {.sync = false}).value();
+};
+
+}  // namespace
+
+TEST_CASE("the digester yields digest, size, diff_id and uncompressed size", "[pull][digester]") {
+  const std::string tar = tar_like(3 << 20);
+  const std::string gz = gzip(tar);
+  Store s;
+  for (bool threaded : {true, false}) {
+    auto w = s.store->writer(threaded ? "t" : "i", -1).value();
+    auto d = LayerDigester::create(
+                 *w, oci::Compression::Gzip,
+                 {.threaded = threaded, .queue_bytes = 1 << 20, .chunk_bytes = 64 << 10})
+                 .value();
+    for (size_t at = 0; at < gz.size(); at += 10000)
+      REQUIRE(d->write(bytes(std::string_view(gz).substr(at, 10000))));
+    auto r = d->finish();
+    REQUIRE(r);
+    CHECK(r->digest == Digest::of(gz));
+    CHECK(r->size == static_cast<int64_t>(gz.size()));
+    CHECK(r->diff_id == Digest::of(tar));
+    CHECK(r->uncompressed_size == static_cast<int64_t>(tar.size()));
+    w->close();
+  }
+}
+
+TEST_CASE("an uncompressed layer's diff_id is its digest", "[pull][digester]") {
+  Store s;
+  auto w = s.store->writer("plain", -1).value();
+  auto d = LayerDigester::create(*w, oci::Compression::None).value();
+  REQUIRE(d->write(bytes("tar bytes")));
+  auto r = d->finish().value();
+  CHECK(r.diff_id == Digest::of("tar bytes"));
+  CHECK(r.uncompressed_size == 9);
+}
+
+TEST_CASE("a resumed ingest rebuilds the diff_id from the bytes on disk", "[pull][digester]") {
+  const std::string tar = tar_like(2 << 20);
+  const std::string gz = gzip(tar);
+  const size_t half = gz.size() / 2;
+  Store s;
+  {
+    auto w = s.store->writer("layer-x", static_cast<int64_t>(gz.size())).value();
+    auto d = LayerDigester::create(*w, oci::Compression::Gzip).value();
+    REQUIRE(d->write(bytes(std::string_view(gz).substr(0, half))));
+    d.reset();
+    w->close();  // as an interrupted download leaves it
+  }
+  auto w = s.store->writer("layer-x", static_cast<int64_t>(gz.size())).value();
+  REQUIRE(w->offset() == static_cast<int64_t>(half));
+  auto d = LayerDigester::create(*w, oci::Compression::Gzip).value();
+  auto partial = open_ingest_data(s.dir.path(), "layer-x");
+  REQUIRE(partial);
+  REQUIRE(d->replay(**partial));
+  REQUIRE(d->write(bytes(std::string_view(gz).substr(half))));
+  auto r = d->finish().value();
+  CHECK(r.digest == Digest::of(gz));
+  CHECK(r.diff_id == Digest::of(tar));
+  CHECK(r.uncompressed_size == static_cast<int64_t>(tar.size()));
+}
+
+TEST_CASE("restart discards what was received", "[pull][digester]") {
+  const std::string tar = tar_like(1 << 20);
+  const std::string gz = gzip(tar);
+  Store s;
+  auto w = s.store->writer("r", -1).value();
+  auto d = LayerDigester::create(*w, oci::Compression::Gzip).value();
+  REQUIRE(d->write(bytes(std::string_view(gz).substr(0, 5000))));
+  REQUIRE(d->restart());
+  REQUIRE(d->write(bytes(gz)));
+  auto r = d->finish().value();
+  CHECK(r.digest == Digest::of(gz));
+  CHECK(r.diff_id == Digest::of(tar));
+}
+
+TEST_CASE("a corrupt stream keeps receiving and fails at finish", "[pull][digester]") {
+  std::string gz = gzip(tar_like(1 << 20));
+  gz[gz.size() / 3] ^= 0x5a;
+  Store s;
+  auto w = s.store->writer("c", -1).value();
+  auto d = LayerDigester::create(*w, oci::Compression::Gzip).value();
+  REQUIRE(d->write(bytes(gz)));
+  CHECK(w->offset() == static_cast<int64_t>(gz.size()));
+  CHECK(w->digest_so_far() == Digest::of(gz));
+  auto r = d->finish();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.starts_with("gzip: "));
+}
