@@ -11,13 +11,21 @@
 #include <vector>
 
 #include "api/host_info.h"
+#include "api/auth_route.h"
 #include "api/image_routes.h"
+#include "api/load_route.h"
+#include "api/push_route.h"
+#include "api/save_route.h"
+#include "api/search_route.h"
 #include "api/router.h"
 #include "api/server.h"
 #include "api/system_routes.h"
 #include "common/content/local_store.h"
 #include "common/images/event_log.h"
+#include "common/images/image_archive_writer.h"
+#include "common/images/image_loader.h"
 #include "common/images/image_service.h"
+#include "common/images/pusher.h"
 #include "common/metadata/metadata_store.h"
 #include "common/oci.h"
 #include "common/remotes/registry_client.h"
@@ -74,6 +82,9 @@ int run(const daemon::Config& config, const daemon::Environment& env) {
   image_options.platform = oci::host_platform();
   image_options.max_concurrent_downloads = config.max_concurrent_downloads;
   images::ImageService images(**content, **metadata, registry, events, image_options);
+  images::Pusher pusher(**content, **content, **metadata, registry, events);
+  images::ImageArchiveWriter archive_writer(**content, **metadata, events);
+  images::ImageLoader loader(**content, **metadata, events, &images.sweeper());
   auto image_info = api::make_image_info_source(images);
   api::SystemInfoSource* info_source = image_info.get();
 
@@ -107,6 +118,14 @@ int run(const daemon::Config& config, const daemon::Environment& env) {
   api::Router router;
   api::register_system_routes(router, engine, api::probe_host(), info_source);
   api::register_image_routes(router, images, events);
+  api::register_push_routes(router, [&pusher](const images::PushRequest& r,
+                                              const images::ProgressSink& p) {
+    return pusher.push(r, p);
+  });
+  api::register_auth_routes(router, api::login_with(registry));
+  api::register_search_routes(router, api::search_backend(registry));
+  api::register_save_routes(router, archive_writer);
+  api::register_load_routes(router, loader);
   api::register_inspect_probes(router);
   if (const char* t = std::getenv("IMAGED_TEST_ROUTES"); t && std::string(t) == "1")
     daemon::register_test_routes(router);

@@ -266,7 +266,9 @@ TEST_CASE("client e2e: save and load when the daemon has them", "[client][e2e]")
   TestRegistry mirror;
   push_fixture(mirror, "seed");
   Daemon d(mirror.host());
-  REQUIRE(d.ctl({"pull", "-q", "busybox:musl"}).exit_code == 0);
+  auto pulled = d.ctl({"pull", "-q", "busybox:musl"});
+  INFO(pulled.out << pulled.err);
+  REQUIRE(pulled.exit_code == 0);
 
   auto tarball = d.dir / "busybox.tar";
   auto save = d.ctl({"save", "-o", tarball.string(), "busybox:musl"});
@@ -297,7 +299,9 @@ TEST_CASE("client e2e: login and push when the daemon has them", "[client][e2e]"
   push_fixture(mirror, "seed");
   TestRegistry target(RegistryOptions{.user = "foo", .password = "bar"});
   Daemon d(mirror.host());
-  REQUIRE(d.ctl({"pull", "-q", "busybox:musl"}).exit_code == 0);
+  auto pulled = d.ctl({"pull", "-q", "busybox:musl"});
+  INFO(pulled.out << pulled.err);
+  REQUIRE(pulled.exit_code == 0);
 
   auto login = d.ctl({"login", "-u", "foo", "--password-stdin", target.host()}, "bar\n");
   if (unsupported(login)) {

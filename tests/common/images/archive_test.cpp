@@ -1,0 +1,379 @@
+// docker save / docker load: the archive writer and the loader against a real store (a pulled
+// fixture image), and hostile or broken archives that must leave the store untouched.
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/content/content.h"
+#include "common/images/image_archive_writer.h"
+#include "common/images/image_loader.h"
+#include "tests/common/images/pull_env.h"
+#include "tests/support/registry.h"
+
+using namespace imaged;
+using namespace imaged::testing;
+using nlohmann::json;
+
+namespace {
+
+struct Entry {
+  std::string path;
+  std::string data;
+  mode_t type = AE_IFREG;
+  std::string link;   // symlink target or hardlink source
+  int64_t size = -1;  // declared size (default: data.size())
+};
+
+std::string make_tar(const std::vector<Entry>& entries, bool gzip = false) {
+  std::string out;
+  archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  if (gzip) archive_write_add_filter_gzip(a);
+  archive_write_set_bytes_in_last_block(a, 1);
+  archive_write_open2(
+      a, &out, nullptr,
+      [](archive*, void* o, const void* b, size_t n) -> la_ssize_t {
+        static_cast<std::string*>(o)->append(static_cast<const char*>(b), n);
+        return static_cast<la_ssize_t>(n);
+      },
+      nullptr, nullptr);
+  for (const auto& e : entries) {
+    archive_entry* ae = archive_entry_new();
+    archive_entry_set_pathname(ae, e.path.c_str());
+    archive_entry_set_filetype(ae, e.type);
+    archive_entry_set_perm(ae, 0644);
+    if (e.type == AE_IFLNK) archive_entry_set_symlink(ae, e.link.c_str());
+    if (!e.link.empty() && e.type == AE_IFREG) archive_entry_set_hardlink(ae, e.link.c_str());
+    archive_entry_set_size(ae, e.type == AE_IFREG && e.link.empty()
+                                   ? (e.size >= 0 ? e.size : static_cast<int64_t>(e.data.size()))
+                                   : 0);
+    archive_write_header(a, ae);
+    if (e.type == AE_IFREG && !e.data.empty()) archive_write_data(a, e.data.data(), e.data.size());
+    archive_entry_free(ae);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  return out;
+}
+
+// The entries of a tar (regular files only).
+std::map<std::string, std::string> read_tar(const std::string& bytes) {
+  std::map<std::string, std::string> out;
+  archive* a = archive_read_new();
+  archive_read_support_filter_all(a);
+  archive_read_support_format_tar(a);
+  REQUIRE(archive_read_open_memory(a, bytes.data(), bytes.size()) == ARCHIVE_OK);
+  archive_entry* e;
+  while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+    if (archive_entry_filetype(e) != AE_IFREG) continue;
+    std::string data(static_cast<size_t>(archive_entry_size(e)), '\0');
+    if (!data.empty()) archive_read_data(a, data.data(), data.size());
+    out[archive_entry_pathname(e)] = data;
+  }
+  archive_read_free(a);
+  return out;
+}
+
+std::string gunzip(const std::string& bytes) {
+  archive* a = archive_read_new();
+  archive_read_support_filter_all(a);
+  archive_read_support_format_raw(a);
+  REQUIRE(archive_read_open_memory(a, bytes.data(), bytes.size()) == ARCHIVE_OK);
+  archive_entry* e;
+  REQUIRE(archive_read_next_header(a, &e) == ARCHIVE_OK);
+  std::string out;
+  char buf[65536];
+  la_ssize_t n;
+  while ((n = archive_read_data(a, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  archive_read_free(a);
+  return out;
+}
+
+images::ByteSource source_of(const std::string& bytes) {
+  auto pos = std::make_shared<size_t>(0);
+  return [&bytes, pos](std::span<char> buf) -> Result<size_t> {
+    size_t n = std::min(buf.size(), bytes.size() - *pos);
+    std::copy_n(bytes.data() + *pos, n, buf.data());
+    *pos += n;
+    return n;
+  };
+}
+
+std::set<std::string> blob_listing(const std::filesystem::path& root) {
+  std::set<std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root / "blobs"))
+    if (e.is_regular_file()) out.insert(e.path().filename().string());
+  return out;
+}
+
+// A store holding the "seed" fixture as busybox:media (pulled from a real registry).
+struct Bench {
+  TestRegistry reg;
+  json img;
+  PullEnv env;
+  std::string id;
+  std::string repo;
+
+  Bench() {
+    img = json::parse(push_fixture(reg, "seed"))["images"][0];
+    repo = reg.host() + "/library/busybox";
+    REQUIRE(env.pull(repo + ":musl").status);
+    id = img["config_digest"];
+    REQUIRE(env.metadata().write([&](metadata::WriteTx& tx) {
+      return tx.set_tag("docker.io/library/busybox", "media", id, 1);
+    }));
+  }
+
+  std::string save(const std::vector<std::string>& names) {
+    images::ImageArchiveWriter writer(env.content(), env.metadata(), env.events());
+    auto plan = writer.plan(names);
+    REQUIRE(plan);
+    std::string out;
+    REQUIRE(writer.write(*plan, [&](std::string_view b) {
+      out.append(b);
+      return true;
+    }));
+    return out;
+  }
+
+  std::string blob(const std::string& digest) {
+    return content::read_blob(env.content(), Digest::parse(digest).value(), 64 << 20).value();
+  }
+};
+
+Result<std::vector<std::string>> load_into(PullEnv& env, const std::string& bytes,
+                                           images::ImageLoaderOptions options = {}) {
+  images::ImageLoader loader(env.content(), env.metadata(), env.events(), nullptr, options);
+  return loader.load(source_of(bytes));
+}
+
+}  // namespace
+
+TEST_CASE("save: OCI layout plus manifest.json, byte-exact blobs", "[archive]") {
+  Bench b;
+  const std::string tar = b.save({"busybox:media"});
+  auto files = read_tar(tar);
+  REQUIRE(files.contains("oci-layout"));
+  REQUIRE(files.contains("index.json"));
+  REQUIRE(files.contains("manifest.json"));
+  const std::string hex = b.id.substr(7);
+  const std::string layer = b.img["layers"][0]["digest"];
+  const std::string manifest = b.img["manifest_digest"];
+  CHECK(files.at("blobs/sha256/" + hex) == b.blob(b.id));
+  CHECK(files.at("blobs/sha256/" + layer.substr(7)) == b.blob(layer));
+  CHECK(files.at("blobs/sha256/" + manifest.substr(7)) == b.blob(manifest));
+  auto mj = json::parse(files.at("manifest.json"));
+  REQUIRE(mj.size() == 1);
+  CHECK(mj[0]["Config"] == "blobs/sha256/" + hex);
+  CHECK(mj[0]["RepoTags"] == json{"busybox:media"});
+  CHECK(mj[0]["Layers"] == json{"blobs/sha256/" + layer.substr(7)});
+  auto index = json::parse(files.at("index.json"));
+  REQUIRE(index["manifests"].size() == 1);
+  CHECK(index["manifests"][0]["digest"] == manifest);
+  CHECK(index["manifests"][0]["annotations"]["io.containerd.image.name"] ==
+        "docker.io/library/busybox:media");
+  CHECK(index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"] == "media");
+  auto events = b.env.events().query(0, INT64_MAX, {}).value();
+  CHECK(events.back().action == "save");
+
+  // Unknown names fail before any byte.
+  images::ImageArchiveWriter writer(b.env.content(), b.env.metadata(), b.env.events());
+  auto bad = writer.plan({"nosuch:tag"});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == Errc::NotFound);
+}
+
+TEST_CASE("load: a saved archive restores ID, tags and repo digests", "[archive]") {
+  Bench b;
+  const std::string tar = b.save({"busybox:media", b.repo + ":musl"});
+  PullEnv fresh;
+  auto lines = load_into(fresh, tar);
+  REQUIRE(lines);
+  CHECK(*lines == std::vector<std::string>{"Loaded image: busybox:media",
+                                           "Loaded image: " + b.repo + ":musl"});
+  CHECK(fresh.tag_target("docker.io/library/busybox", "media") == b.id);
+  CHECK(fresh.tag_target(b.repo, "musl") == b.id);
+  CHECK(fresh.digest_target(b.repo, b.img["manifest_digest"]) == b.id);
+  CHECK(fresh.ingests().empty());
+  auto events = fresh.events().query(0, INT64_MAX, {}).value();
+  REQUIRE(!events.empty());
+  CHECK(events.back().action == "load");
+
+  // gzip-compressed archives are accepted too; loading again is idempotent.
+  auto again = load_into(fresh, make_tar({{.path = "x", .data = ""}}, false));
+  CHECK_FALSE(again);
+  const std::string gz = [&] {
+    auto files = read_tar(tar);
+    std::vector<Entry> entries;
+    for (auto& [p, d] : files) entries.push_back({.path = p, .data = d});
+    return make_tar(entries, true);
+  }();
+  auto gzl = load_into(fresh, gz);
+  REQUIRE(gzl);
+  CHECK(fresh.image_count() == 1);
+}
+
+TEST_CASE("load: a legacy docker-archive with an uncompressed layer.tar", "[archive]") {
+  Bench b;
+  const std::string layer = b.img["layers"][0]["digest"];
+  const std::string raw = gunzip(b.blob(layer));
+  const std::string hex = b.id.substr(7);
+  json mj = json::array({{{"Config", hex + ".json"},
+                          {"RepoTags", {"busybox:legacy"}},
+                          {"Layers", {"abc123/layer.tar"}}}});
+  const std::string tar = make_tar({{.path = hex + ".json", .data = b.blob(b.id)},
+                                    {.path = "abc123/", .type = AE_IFDIR},
+                                    {.path = "abc123/VERSION", .data = "1.0"},
+                                    {.path = "abc123/layer.tar", .data = raw},
+                                    {.path = "manifest.json", .data = mj.dump()}});
+  PullEnv fresh;
+  auto lines = load_into(fresh, tar);
+  REQUIRE(lines);
+  CHECK(*lines == std::vector<std::string>{"Loaded image: busybox:legacy"});
+  CHECK(fresh.tag_target("docker.io/library/busybox", "legacy") == b.id);
+  auto layers =
+      fresh.metadata().read([&](metadata::ReadTx& tx) { return tx.layers_of(b.id); }).value();
+  REQUIRE(layers.size() == 1);
+  CHECK(layers[0].media_type == "application/vnd.docker.image.rootfs.diff.tar");
+  CHECK(layers[0].digest == layers[0].diff_id);
+  CHECK(fresh.has_blob(layers[0].digest));
+  auto manifests =
+      fresh.metadata().read([&](metadata::ReadTx& tx) { return tx.manifests_of(b.id); }).value();
+  REQUIRE(manifests.size() == 1);
+  CHECK(fresh.has_blob(manifests[0].digest));
+
+  // Untagged: "Loaded image ID".
+  json untagged = json::array({{{"Config", hex + ".json"}, {"Layers", {"abc123/layer.tar"}}}});
+  PullEnv other;
+  auto l2 = load_into(other, make_tar({{.path = hex + ".json", .data = b.blob(b.id)},
+                                       {.path = "abc123/layer.tar", .data = raw},
+                                       {.path = "manifest.json", .data = untagged.dump()}}));
+  REQUIRE(l2);
+  CHECK(*l2 == std::vector<std::string>{"Loaded image ID: " + b.id});
+}
+
+TEST_CASE("load: hostile and broken archives are refused and change nothing", "[archive]") {
+  Bench b;
+  const std::string good = b.save({"busybox:media"});
+  auto files = read_tar(good);
+  const std::string hex = b.id.substr(7);
+  const std::string layer = b.img["layers"][0]["digest"];
+  const std::string manifest = b.img["manifest_digest"];
+  auto entries_with = [&](std::vector<Entry> extra, const std::set<std::string>& drop = {}) {
+    std::vector<Entry> out;
+    for (auto& [p, d] : files)
+      if (!drop.contains(p)) out.push_back({.path = p, .data = d});
+    for (auto& e : extra) out.push_back(e);
+    return make_tar(out);
+  };
+  json bad_index = json::parse(files.at("index.json"));
+  bad_index["manifests"][0]["size"] = int64_t{1} << 50;
+  json nested = {{"schemaVersion", 2},
+                 {"mediaType", "application/vnd.oci.image.index.v1+json"},
+                 {"manifests", json::array()}};
+  // index → index → index → manifest
+  std::vector<Entry> nest_entries;
+  json child = json::parse(files.at("index.json"))["manifests"][0];
+  child.erase("annotations");
+  for (int i = 0; i < 3; ++i) {
+    json idx = nested;
+    idx["manifests"].push_back(child);
+    const std::string text = idx.dump();
+    const Digest d = Digest::of(text);
+    nest_entries.push_back({.path = "blobs/sha256/" + std::string(d.hex()), .data = text});
+    child = {{"mediaType", "application/vnd.oci.image.index.v1+json"},
+             {"digest", d.str()},
+             {"size", text.size()}};
+  }
+  json top = nested;
+  top["manifests"].push_back(child);
+  nest_entries.push_back({.path = "index.json", .data = top.dump()});
+  json mj_missing = json::parse(files.at("manifest.json"));
+  mj_missing[0]["Layers"][0] = "blobs/sha256/" + std::string(64, 'f');
+  const std::string raw = gunzip(b.blob(layer));
+  std::string other_layer = raw;
+  other_layer[other_layer.size() - 1] ^= 1;  // trailing tar padding changed → other diff_id
+  json legacy = json::array(
+      {{{"Config", hex + ".json"}, {"RepoTags", {"busybox:legacy"}}, {"Layers", {"l/layer.tar"}}}});
+  std::string deep;
+  for (int i = 0; i < 40; ++i) deep += "d/";
+  deep += "f";
+
+  struct Case {
+    std::string name;
+    std::string bytes;
+    std::string expect;  // part of the message
+    images::ImageLoaderOptions options = {};
+  };
+  std::vector<Case> cases = {
+      {"not a tar", std::string(4096, 'x'), "not a tar"},
+      {"empty body", "", "not a tar"},
+      {"truncated tar", good.substr(0, good.size() / 2), "broken"},
+      {"path traversal", entries_with({{.path = "../evil", .data = "x"}}), "leaves the archive"},
+      {"nested traversal", entries_with({{.path = "blobs/../../evil", .data = "x"}}),
+       "leaves the archive"},
+      {"absolute path", entries_with({{.path = "/etc/evil", .data = "x"}}), "absolute"},
+      {"symlink", entries_with({{.path = "link", .type = AE_IFLNK, .link = "/etc/passwd"}}),
+       "symbolic link"},
+      {"hardlink", entries_with({{.path = "hard", .link = "oci-layout"}}), "hard link"},
+      {"char device", entries_with({{.path = "dev", .type = AE_IFCHR}}), "character device"},
+      {"fifo", entries_with({{.path = "fifo", .type = AE_IFIFO}}), "fifo"},
+      {"manifest.json names a missing layer",
+       entries_with({{.path = "manifest.json", .data = mj_missing.dump()}},
+                    {"manifest.json", "index.json"}),
+       "missing"},
+      {"index names a missing blob", entries_with({}, {"blobs/sha256/" + manifest.substr(7)}),
+       "missing from the archive"},
+      {"digest mismatch",
+       entries_with({{.path = "blobs/sha256/" + layer.substr(7), .data = "tampered"}},
+                    {"blobs/sha256/" + layer.substr(7)}),
+       "mismatch"},
+      {"absurd descriptor size",
+       entries_with({{.path = "index.json", .data = bad_index.dump()}}, {"index.json"}),
+       "absurd size"},
+      {"absurd entry size", entries_with({}), "absurd size",
+       images::ImageLoaderOptions{.max_entry_size = 1024}},
+      {"deep nesting", entries_with({{.path = deep, .data = "x"}}), "nested too deeply"},
+      {"nested indexes", entries_with(nest_entries, {"index.json"}), "nested too deeply"},
+      {"no manifest", make_tar({{.path = "hello.txt", .data = "hi"}}),
+       "neither manifest.json nor index.json"},
+      {"manifest.json not JSON", make_tar({{.path = "manifest.json", .data = "not json at all"}}),
+       "not a JSON document"},
+      {"diff_id mismatch",
+       make_tar({{.path = hex + ".json", .data = b.blob(b.id)},
+                 {.path = "l/layer.tar", .data = other_layer},
+                 {.path = "manifest.json", .data = legacy.dump()}}),
+       "diff_id"},
+      {"config is not an image config",
+       make_tar(
+           {{.path = "c.json", .data = "{\"x\":1}"},
+            {.path = "l/layer.tar", .data = raw},
+            {.path = "manifest.json",
+             .data = json::array({{{"Config", "c.json"}, {"Layers", {"l/layer.tar"}}}}).dump()}}),
+       "image config"},
+      {"duplicate entry", entries_with({{.path = "oci-layout", .data = "{}"}}), "appears twice"},
+  };
+  REQUIRE(cases.size() >= 15);
+
+  PullEnv target;
+  // Something already in the target store, to see that it stays as it is.
+  REQUIRE(load_into(target, good));
+  const auto blobs_before = blob_listing(target.root());
+  const auto images_before = target.image_count();
+  for (const auto& c : cases) {
+    INFO(c.name);
+    auto r = load_into(target, c.bytes, c.options);
+    REQUIRE_FALSE(r);
+    INFO(r.error().message);
+    CHECK(r.error().message.find(c.expect) != std::string::npos);
+    CHECK(blob_listing(target.root()) == blobs_before);
+    CHECK(target.image_count() == images_before);
+    CHECK(target.ingests().empty());
+  }
+  // Still serving: a good archive loads afterwards.
+  REQUIRE(load_into(target, good));
+}
