@@ -46,6 +46,27 @@ StoreFixture::~StoreFixture() {
 }
 
 ImportedImage StoreFixture::import(const ImageSpec& spec) {
+  return import_image(*content_, *metadata_, spec, to_ns(clock_()));
+}
+
+ExternalStore::ExternalStore(const std::filesystem::path& data_root) {
+  content_ = must(content::LocalStore::open(data_root, {.sync = false}), "open content store");
+  metadata_ = must(metadata::MetadataStore::open(data_root / "meta.db"), "open meta.db");
+}
+
+ExternalStore::~ExternalStore() = default;
+
+ImportedImage ExternalStore::import(const ImageSpec& spec) {
+  return import_image(*content_, *metadata_, spec, to_ns(std::chrono::system_clock::now()));
+}
+
+bool ExternalStore::has_blob(const std::string& digest) const {
+  auto d = Digest::parse(digest);
+  return d && std::filesystem::exists(content_->path_of(*d));
+}
+
+ImportedImage import_image(content::LocalStore& content_store, metadata::MetadataStore& meta,
+                           const ImageSpec& spec, int64_t now_ns) {
   ImportedImage out;
   std::vector<metadata::LayerRecord> layers;
   nlohmann::json layer_descs = nlohmann::json::array();
@@ -55,7 +76,8 @@ ImportedImage StoreFixture::import(const ImageSpec& spec) {
     const Digest diff_id = Digest::of("diff:" + l.bytes);
     const int64_t usize =
         l.uncompressed_size >= 0 ? l.uncompressed_size : 3 * static_cast<int64_t>(l.bytes.size());
-    must(content::write_blob(*content_, "fixture-" + digest.str(), l.bytes, digest), "write layer");
+    must(content::write_blob(content_store, "fixture-" + digest.str(), l.bytes, digest),
+         "write layer");
     layers.push_back(metadata::LayerRecord{digest.str(), diff_id.str(),
                                            static_cast<int64_t>(l.bytes.size()), usize,
                                            std::string(oci::kDockerLayerGzip)});
@@ -95,7 +117,7 @@ ImportedImage StoreFixture::import(const ImageSpec& spec) {
   out.config_json = config.dump();
   const Digest config_digest = Digest::of(out.config_json);
   out.id = config_digest.str();
-  must(content::write_blob(*content_, "fixture-" + out.id, out.config_json, config_digest),
+  must(content::write_blob(content_store, "fixture-" + out.id, out.config_json, config_digest),
        "write config");
   // 3. Manifest.
   nlohmann::json manifest = {
@@ -107,7 +129,7 @@ ImportedImage StoreFixture::import(const ImageSpec& spec) {
   out.manifest_json = manifest.dump(3);
   const Digest manifest_digest = Digest::of(out.manifest_json);
   out.manifest_digest = manifest_digest.str();
-  must(content::write_blob(*content_, "fixture-" + out.manifest_digest, out.manifest_json,
+  must(content::write_blob(content_store, "fixture-" + out.manifest_digest, out.manifest_json,
                            manifest_digest),
        "write manifest");
   // 4. One metadata transaction.
@@ -123,7 +145,7 @@ ImportedImage StoreFixture::import(const ImageSpec& spec) {
   record.labels_json = spec.labels.empty() ? "{}" : nlohmann::json(spec.labels).dump();
   record.config_media_type = std::string(oci::kDockerConfig);
   record.config_size = static_cast<int64_t>(out.config_json.size());
-  record.added_ns = to_ns(clock_());
+  record.added_ns = now_ns;
   const std::vector<metadata::ManifestRecord> manifests = {
       {out.manifest_digest, std::string(oci::kDockerManifest),
        static_cast<int64_t>(out.manifest_json.size()), metadata::ManifestKind::Manifest,
@@ -134,9 +156,9 @@ ImportedImage StoreFixture::import(const ImageSpec& spec) {
     tags.push_back(must(Reference::parse(t), "tag").with_default_tag());
     if (spec.digests_for_tags) digest_repos.push_back(tags.back().name());
   }
-  must(metadata_->write([&](metadata::WriteTx& tx) -> Status {
+  must(meta.write([&](metadata::WriteTx& tx) -> Status {
     IMAGED_TRY(tx.put_image(record, layers, manifests));
-    const int64_t now = to_ns(clock_());
+    const int64_t now = now_ns;
     for (const Reference& r : tags) IMAGED_TRY(tx.set_tag(r.name(), *r.tag(), out.id, now));
     for (const std::string& repo : digest_repos) {
       std::string name = repo;

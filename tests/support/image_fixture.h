@@ -64,6 +64,26 @@ struct ImportedImage {
   std::string hex() const { return id.substr(7); }
 };
 
+// Imports `spec` into the given stores (which may belong to a running daemon: both stores allow
+// several processes). `now_ns` stamps added_ns and the tags.
+ImportedImage import_image(content::LocalStore& content, metadata::MetadataStore& metadata,
+                           const ImageSpec& spec, int64_t now_ns);
+
+// The stores of an existing data root (e.g. a running daemon's), opened by the test process.
+class ExternalStore {
+ public:
+  explicit ExternalStore(const std::filesystem::path& data_root);
+  ~ExternalStore();
+  ImportedImage import(const ImageSpec& spec);
+  bool has_blob(const std::string& digest) const;
+  content::LocalStore& content() { return *content_; }
+  metadata::MetadataStore& metadata() { return *metadata_; }
+
+ private:
+  std::unique_ptr<content::LocalStore> content_;
+  std::unique_ptr<metadata::MetadataStore> metadata_;
+};
+
 class StoreFixture {
  public:
   // `clock` drives the event log and the image service's timestamps (default: real time).
