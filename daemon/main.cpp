@@ -13,6 +13,7 @@
 #include "api/host_info.h"
 #include "api/auth_route.h"
 #include "api/image_routes.h"
+#include "api/pull_route.h"
 #include "api/load_route.h"
 #include "api/push_route.h"
 #include "api/save_route.h"
@@ -25,6 +26,7 @@
 #include "common/images/image_archive_writer.h"
 #include "common/images/image_loader.h"
 #include "common/images/image_service.h"
+#include "common/images/ingest_reader.h"
 #include "common/images/pusher.h"
 #include "common/metadata/metadata_store.h"
 #include "common/oci.h"
@@ -81,6 +83,9 @@ int run(const daemon::Config& config, const daemon::Environment& env) {
   images::ImageServiceOptions image_options;
   image_options.platform = oci::host_platform();
   image_options.max_concurrent_downloads = config.max_concurrent_downloads;
+  image_options.open_partial = [root = (*content)->root()](const std::string& ref) {
+    return images::open_ingest_data(root, ref);  // an interrupted pull resumes from its ingest
+  };
   images::ImageService images(**content, **metadata, registry, events, image_options);
   images::Pusher pusher(**content, **content, **metadata, registry, events);
   images::ImageArchiveWriter archive_writer(**content, **metadata, events);
@@ -118,6 +123,10 @@ int run(const daemon::Config& config, const daemon::Environment& env) {
   api::Router router;
   api::register_system_routes(router, engine, api::probe_host(), info_source);
   api::register_image_routes(router, images, events);
+  api::register_pull_routes(router, [&images](const images::PullRequest& r,
+                                              const images::ProgressSink& p) {
+    return images.pull(r, p);
+  });
   api::register_push_routes(router, [&pusher](const images::PushRequest& r,
                                               const images::ProgressSink& p) {
     return pusher.push(r, p);

@@ -53,6 +53,13 @@ struct LayerTask {
   std::optional<LayerDigests> result;
 };
 
+// A manifest, index or config the pull holds in memory and commits.
+struct SmallBlob {
+  const char* kind;
+  const std::string* bytes;
+  Digest digest;
+};
+
 std::string retry_text(std::chrono::milliseconds delay) {
   const int64_t secs = std::max<int64_t>(1, (delay.count() + 999) / 1000);
   return "Retrying in " + std::to_string(secs) + (secs == 1 ? " second" : " seconds");
@@ -153,6 +160,48 @@ struct Puller::Impl {
     return it->second;
   }
 
+  // Commits SmallBlobs on a thread of its own while the pull goes on; unless keep() is called,
+  // the destructor sweeps those this pull wrote (the pull failed: no row will reference them).
+  class EarlyBlobs {
+   public:
+    EarlyBlobs(Impl& impl, const std::vector<SmallBlob>& blobs) : impl_(impl), blobs_(blobs) {
+      thread_ = std::thread([this] {
+        for (const SmallBlob& b : blobs_)
+          if (!impl_.content.info(b.digest) && impl_.write_small_blob(b.kind, *b.bytes, b.digest))
+            wrote_.push_back(b.digest.str());
+      });
+    }
+    ~EarlyBlobs() {
+      wait();
+      if (!keep_ && !wrote_.empty()) impl_.discard_unreferenced(wrote_);
+    }
+    void wait() {
+      if (thread_.joinable()) thread_.join();
+    }
+    void keep() { keep_ = true; }
+
+   private:
+    Impl& impl_;
+    const std::vector<SmallBlob>& blobs_;
+    std::vector<std::string> wrote_;
+    bool keep_ = false;
+    std::thread thread_;
+  };
+
+  // Removes those of `digests` that no row references (through the sweeper when there is one).
+  void discard_unreferenced(const std::vector<std::string>& digests) {
+    if (options.sweeper) {
+      if (auto st = options.sweeper->sweep(digests); !st)
+        log->warn("cannot sweep the blobs of a failed pull: {}", st.error().message);
+      return;
+    }
+    for (const auto& d : digests) {
+      auto referenced =
+          metadata.read([&](metadata::ReadTx& tx) { return tx.is_blob_referenced(d); });
+      if (referenced && !*referenced) (void)content.remove(*Digest::parse(d));
+    }
+  }
+
   Status run(const PullRequest& request, PullProgress& progress, std::stop_source& stop);
 
   Result<std::optional<std::string>> up_to_date(const Reference& ref, const Digest& root,
@@ -192,6 +241,15 @@ Status Puller::Impl::run(const PullRequest& request, PullProgress& progress,
   if (!request.auth.empty()) ctx.auth = request.auth;
   ctx.stop = stop.get_token();
 
+  // Step timings at debug level (where a slow pull spends its time).
+  auto t0 = std::chrono::steady_clock::now();
+  auto step = [&](const char* what) {
+    auto now = std::chrono::steady_clock::now();
+    log->debug("pull {}: {} took {} us", familiar, what,
+               std::chrono::duration_cast<std::chrono::microseconds>(now - t0).count());
+    t0 = now;
+  };
+
   // 1. Resolve (HEAD); nothing else is fetched when the store is up to date.
   const remotes::Resolved resolved = IMAGED_TRY(registry.resolve(ref, ctx));
   const oci::Descriptor root = resolved.descriptor;
@@ -210,6 +268,8 @@ Status Puller::Impl::run(const PullRequest& request, PullProgress& progress,
     return {};
   }
 
+  step("resolve");
+
   // 2. The manifest, through the index for a multi-arch image.
   std::string root_bytes = IMAGED_TRY(registry.fetch_manifest(ref, root, ctx));
   std::optional<std::string> index_bytes;
@@ -227,27 +287,41 @@ Status Puller::Impl::run(const PullRequest& request, PullProgress& progress,
   IMAGED_TRY(oci::check_image_manifest(manifest));
   progress.message(stream_id, "Pulling from " + ref.path());
 
+  step("manifest");
+
   // 3. The config.
   const std::string config_bytes = IMAGED_TRY(fetch_config(ref, manifest.config, ctx));
   const oci::ImageConfig config = IMAGED_TRY(oci::parse_image_config(config_bytes));
   if (request.platform && !root_is_index && !matcher.match(config.platform()))
-    return fail(Errc::NotFound,
-                "image with reference " + familiar +
-                    " was found but does not match the specified platform: wanted " + wanted.str() +
-                    ", actual: " + config.platform().str());
+    return fail(Errc::NotFound, "image with reference " + familiar +
+                                    " was found but its platform (" + config.platform().str() +
+                                    ") does not match the specified platform (" + wanted.str() +
+                                    ")");
   if (config.diff_ids.size() != manifest.layers.size())
     return fail(Errc::FailedPrecondition,
                 "layers from manifest don't match image configuration: the manifest has " +
                     std::to_string(manifest.layers.size()) + " layers, the config " +
                     std::to_string(config.diff_ids.size()) + " diff_ids");
 
+  step("config");
+
+  // Head start: the config, manifest and index blobs are committed on another thread while the
+  // layers download (each commit is fsync-bound). The authoritative check-and-write happens
+  // under the sweeper's guard below; if the pull fails, what this pull wrote is swept again.
+  const Digest& image_id = manifest.config.digest;
+  std::vector<SmallBlob> small{{"config", &config_bytes, image_id},
+                               {"manifest", &manifest_bytes, mdesc.digest}};
+  if (index_bytes) small.push_back({"index", &*index_bytes, root.digest});
+  EarlyBlobs early(*this, small);
+
   // 4. The layers: verified and committed one by one.
   std::vector<metadata::LayerRecord> layers =
       IMAGED_TRY(fetch_layers(ref, manifest, config, ctx, progress, stop));
   if (stop.stop_requested()) return fail(Errc::Canceled, "pull canceled");
 
+  step("layers");
+
   // 5-6 build the image's rows; they are written under the sweeper's guard below.
-  const Digest& image_id = manifest.config.digest;
   metadata::ImageRecord image;
   image.id = image_id.str();
   if (auto created = parse_rfc3339_ns(config.created)) image.created_ns = *created;
@@ -296,9 +370,10 @@ Status Puller::Impl::run(const PullRequest& request, PullProgress& progress,
     layers = IMAGED_TRY(fetch_layers(ref, manifest, config, ctx, progress, stop));
     if (stop.stop_requested()) return fail(Errc::Canceled, "pull canceled");
   }
-  IMAGED_TRY(write_small_blob("config", config_bytes, image_id));
-  IMAGED_TRY(write_small_blob("manifest", manifest_bytes, mdesc.digest));
-  if (index_bytes) IMAGED_TRY(write_small_blob("index", *index_bytes, root.digest));
+  early.wait();
+  for (const SmallBlob& b : small) IMAGED_TRY(write_small_blob(b.kind, *b.bytes, b.digest));
+
+  step("blobs");
 
   // 6. One metadata transaction: image, names, event.
   const bool newer = IMAGED_TRY(metadata.write([&](metadata::WriteTx& tx) -> Result<bool> {
@@ -316,8 +391,11 @@ Status Puller::Impl::run(const PullRequest& request, PullProgress& progress,
     if (options.events) IMAGED_TRY(options.events->append(tx, pull_event(ref, labels)));
     return before != image.id;
   }));
+  early.keep();
   if (guard) guard.unlock();
   if (options.events) options.events->notify();
+
+  step("metadata");
 
   // 7. The closing lines.
   progress.message("", "Digest: " + root.digest.str());

@@ -58,6 +58,8 @@ PullEnv::PullEnv(PullEnvOptions options) {
       return images::open_ingest_data(root, ref);
     };
   if (!po.events) po.events = events_.get();
+  sweeper_ = std::make_unique<images::BlobSweeper>(*content_, *metadata_);
+  if (!po.sweeper) po.sweeper = sweeper_.get();
   po.progress_interval = std::chrono::milliseconds(0);
   puller_ = std::make_unique<images::Puller>(*content_, *metadata_, *client_, po);
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/content/local_store.h"
+#include "common/images/blob_sweeper.h"
 #include "common/images/event_log.h"
 #include "common/images/puller.h"
 #include "common/metadata/metadata_store.h"
@@ -67,6 +68,7 @@ class PullEnv {
   std::unique_ptr<content::LocalStore> content_;
   std::unique_ptr<metadata::MetadataStore> metadata_;
   std::unique_ptr<images::EventLog> events_;
+  std::unique_ptr<images::BlobSweeper> sweeper_;
   remotes::NoCredentials credentials_;
   std::unique_ptr<remotes::RegistryClient> client_;
   std::unique_ptr<images::Puller> puller_;
