@@ -2,10 +2,12 @@
 // Records the status, headers, content type and body (chunks concatenated, also kept apart).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "api/interrupt_list.h"
 #include "api/response_writer.h"
 
 namespace imaged::api {
@@ -20,6 +22,20 @@ class RecordingWriter final : public ResponseWriter {
   void abort() override { aborted = true; }
   bool started() const override { return status != 0; }
   bool canceled() const override { return cancel; }
+  bool stopping() const override { return stop; }
+  InterruptHandle on_interrupt(std::function<void()> fn) override {
+    return interrupts_->add(std::move(fn));
+  }
+  // Simulates the client going away (cancel = true) and fires the interrupt callbacks.
+  void interrupt_cancel() {
+    cancel = true;
+    interrupts_->fire();
+  }
+  // Simulates a graceful stop (stop = true) and fires the interrupt callbacks.
+  void interrupt_stop() {
+    stop = true;
+    interrupts_->fire();
+  }
 
   // The value of a recorded header ("" when absent); case-sensitive on purpose.
   std::string header(std::string_view name) const;
@@ -33,6 +49,10 @@ class RecordingWriter final : public ResponseWriter {
   bool ended = false;
   bool aborted = false;
   bool cancel = false;  // set by a test to simulate a client that went away
+  bool stop = false;    // set by a test to simulate a graceful stop
+
+ private:
+  std::shared_ptr<InterruptList> interrupts_ = std::make_shared<InterruptList>();
 };
 
 }  // namespace imaged::api

@@ -11,6 +11,8 @@
 // thread.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
@@ -49,6 +51,23 @@ class ResponseWriter {
   virtual bool started() const = 0;
   // True when the client went away or the server is force-closing: stop producing.
   virtual bool canceled() const = 0;
+  // True once the server began a graceful stop. Long-lived streams (events) should end now;
+  // finite work (a pull) may go on until the grace period ends (then canceled() turns true).
+  virtual bool stopping() const { return false; }
+  // Calls `fn` once when canceled() or stopping() becomes true, or right away (on this thread)
+  // if one already is; for handlers that block on a condition variable:
+  //   auto guard = w.on_interrupt([&] { std::lock_guard l(mu); cv.notify_all(); });
+  //   std::unique_lock lock(mu);
+  //   cv.wait(lock, [&] { return have_events || w.canceled() || w.stopping(); });
+  // `fn` runs on an I/O thread or the thread stopping the server: it must not block, call back
+  // into the writer, or take a lock that is held while on_interrupt() is called. It is dropped
+  // when the returned handle dies or the handler returns.
+  using InterruptHandle = std::shared_ptr<void>;
+  // The base version (for test doubles) never calls fn.
+  [[nodiscard]] virtual InterruptHandle on_interrupt(std::function<void()> fn) {
+    (void)fn;
+    return nullptr;
+  }
 
   // ---- conveniences ----
 

@@ -9,28 +9,33 @@
 //      strand and the worker blocks until it completes (backpressure)
 //   5. when the handler returns: consume what is left of the body (bounded), then either read the
 //      next request (keep-alive) or close
-// While a handler runs with the request body fully read, a one-byte "watch" read notices a client
-// that goes away, so that long streams (events) stop early.
-#include <spdlog/spdlog.h>
+// While a handler runs with the request body fully read, a "watch" read notices a client that
+// goes away, so that long streams (events) stop early.
+//
+// Compile time: Beast parses requests (parser, async_read_header, async_read_some); responses
+// are rendered by render_head() and written with one net::async_write over one buffer-sequence
+// type, and every completion handler is one type-erased IoHandler, so each Asio/Beast composed
+// operation is instantiated once.
+#include <spdlog/logger.h>
+
+#include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/chunk_encode.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/serializer.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 
 #include "api/http_status.h"
+#include "api/interrupt_list.h"
 #include "api/request.h"
+#include "api/response_head.h"
 #include "api/response_writer.h"
 #include "api/router.h"
 #include "api/session.h"
@@ -46,6 +51,10 @@ namespace {
 
 using Stream = beast::basic_stream<net::generic::stream_protocol, SessionExecutor>;
 using Clock = std::chrono::steady_clock;
+using IoHandler = std::function<void(beast::error_code, std::size_t)>;
+// Every write is at most three pieces: a head (status+headers, chunk size, or a fixed string),
+// the payload, and a tail (CRLF after a chunk).
+using Pieces = std::array<net::const_buffer, 3>;
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -54,10 +63,15 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-// Statuses that never carry a body (nor Content-Length).
 bool bodiless_status(int status) {
   return (status >= 100 && status < 200) || status == 204 || status == 304;
 }
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::string_view kCrlf = "\r\n";
+constexpr std::string_view kLastChunk = "0\r\n\r\n";
+
+net::const_buffer buf(std::string_view s) { return net::const_buffer(s.data(), s.size()); }
 
 // A worker thread waiting for one operation posted to a strand.
 class Waiter {
@@ -84,14 +98,22 @@ class Waiter {
 };
 using WaiterPtr = std::shared_ptr<Waiter>;
 
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
+// A response the worker hands to the strand. The head is rendered on the strand, where the
+// keep-alive decision is made.
+struct Outgoing {
+  ResponseHead head;
+  std::string body;  // complete responses only
+  std::string rendered;
+};
+using OutgoingPtr = std::shared_ptr<Outgoing>;
 
 class Session;
 
 // The handler's side of one request: Request + ResponseWriter + BodyReader, used on the worker.
 class Exchange final : public ResponseWriter, public BodyReader {
  public:
-  Exchange(std::shared_ptr<Session> session, Request request, Router::Match match, bool head);
+  Exchange(std::shared_ptr<Session> session, Request request, Router::Match match, bool head,
+           std::shared_ptr<InterruptList> interrupts);
 
   void run();
 
@@ -107,17 +129,23 @@ class Exchange final : public ResponseWriter, public BodyReader {
   void abort() override;
   bool started() const override { return state_ != State::NotStarted; }
   bool canceled() const override;
+  bool stopping() const override;
+  InterruptHandle on_interrupt(std::function<void()> fn) override {
+    return interrupts_->add(std::move(fn));
+  }
 
  private:
   enum class State { NotStarted, Sent, Streaming, Ended, Aborted };
 
   template <class Op>
   std::pair<beast::error_code, std::size_t> call(Op op);
+  OutgoingPtr make_outgoing(int status, std::string_view content_type);
 
   std::shared_ptr<Session> session_;
   Request request_;
   Router::Match match_;
   bool head_;
+  std::shared_ptr<InterruptList> interrupts_;
   std::uint64_t body_read_ = 0;
   HeaderList headers_;
   State state_ = State::NotStarted;
@@ -140,23 +168,15 @@ class Session final : public SessionControl, public std::enable_shared_from_this
 
   void reject() {
     ctx_.on_open(this, weak_from_this());
-    auto res =
-        std::make_shared<http::response<http::string_body>>(http::status::service_unavailable, 11);
-    for (const auto& [k, v] : ctx_.options.response_headers) res->set(k, v);
-    res->set(http::field::content_type, kJsonContentType);
-    res->body() = error_body("too many connections");
-    res->keep_alive(false);
-    res->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(5));
-    http::async_write(
-        stream_, *res,
-        [self = shared_from_this(), res](beast::error_code, std::size_t) { self->close(); });
+    answer_and_close(503, "too many connections");
   }
 
   // ---- SessionControl (any thread) ----
   void shutdown_gracefully() override {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->phase_ == Phase::Idle) self->close();
+      if (self->phase_ == Phase::Idle) return self->close();
+      // A handler is running: tell it (long-lived streams end; the rest may finish).
+      if (self->interrupts_) self->interrupts_->fire();
     });
   }
   void force_close() override {
@@ -172,66 +192,60 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     if (expect_continue_ && !sent_continue_) {
       // The client waits for this before sending a body it announced with Expect: 100-continue.
       sent_continue_ = true;
-      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      stream_.expires_after(ctx_.options.write_timeout);
-      net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
-                       [self = shared_from_this(), out, w](beast::error_code ec, std::size_t) {
-                         if (ec) return self->fail_op(ec, w);
-                         self->read_body_some(out, w);
-                       });
+      write_pieces({buf(kContinue), {}, {}}, [self = shared_from_this(), out, w](auto ec, auto) {
+        if (ec) return self->fail_op(ec, w);
+        self->read_body_some(out, w);
+      });
       return;
     }
     read_body_some(out, w);
   }
 
-  void op_send(std::shared_ptr<http::response<http::string_body>> res, WaiterPtr w) {
+  void op_send(OutgoingPtr res, WaiterPtr w) {
     if (closed_) return w->complete(net::error::operation_aborted);
     // Consume the rest of the request body first: a client still uploading would otherwise see
     // its connection reset, and keep-alive would be lost.
     drain_body([self = shared_from_this(), res, w] {
       if (self->closed_) return w->complete(net::error::operation_aborted);
-      res->keep_alive(self->keep_alive_now());
-      self->stream_.expires_after(self->ctx_.options.write_timeout);
-      http::async_write(self->stream_, *res, [self, res, w](beast::error_code ec, std::size_t n) {
-        if (ec) return self->fail_op(ec, w);
-        if (!res->keep_alive()) self->keep_alive_ = false;
-        w->complete({}, n);
-      });
+      res->head.keep_alive = self->keep_alive_now();
+      if (!res->head.keep_alive) self->keep_alive_ = false;
+      res->rendered = render_head(res->head);
+      self->write_pieces({buf(res->rendered), buf(res->body), {}},
+                         [self, res, w](auto ec, std::size_t n) {
+                           if (ec) return self->fail_op(ec, w);
+                           w->complete({}, n);
+                         });
     });
   }
 
-  void op_begin_stream(std::shared_ptr<http::response<http::empty_body>> res, WaiterPtr w) {
+  void op_begin_stream(OutgoingPtr res, WaiterPtr w) {
     if (closed_) return w->complete(net::error::operation_aborted);
-    res->keep_alive(keep_alive_now());
-    if (!res->keep_alive()) keep_alive_ = false;
-    stream_head_ = res;
-    stream_serializer_.emplace(*res);
-    stream_.expires_after(ctx_.options.write_timeout);
-    http::async_write_header(stream_, *stream_serializer_,
-                             [self = shared_from_this(), w](beast::error_code ec, std::size_t n) {
-                               if (ec) return self->fail_op(ec, w);
-                               w->complete({}, n);
-                             });
+    res->head.keep_alive = keep_alive_now();
+    if (!res->head.keep_alive) keep_alive_ = false;
+    res->rendered = render_head(res->head);
+    write_pieces({buf(res->rendered), {}, {}},
+                 [self = shared_from_this(), res, w](auto ec, auto n) {
+                   if (ec) return self->fail_op(ec, w);
+                   w->complete({}, n);
+                 });
   }
 
   void op_write_chunk(std::string_view data, WaiterPtr w) {
     if (closed_) return w->complete(net::error::operation_aborted);
-    stream_.expires_after(ctx_.options.write_timeout);
-    net::async_write(stream_, http::make_chunk(net::buffer(data.data(), data.size())),
-                     [self = shared_from_this(), w](beast::error_code ec, std::size_t n) {
-                       if (ec) return self->fail_op(ec, w);
-                       w->complete({}, n);
-                     });
+    auto size_line = std::make_shared<std::string>(chunk_size_hex(data.size()) + "\r\n");
+    write_pieces({buf(*size_line), buf(data), buf(kCrlf)},
+                 [self = shared_from_this(), size_line, w](auto ec, auto n) {
+                   if (ec) return self->fail_op(ec, w);
+                   w->complete({}, n);
+                 });
   }
 
   void op_end_stream(WaiterPtr w) {
     if (closed_) return w->complete(net::error::operation_aborted);
-    stream_.expires_after(ctx_.options.write_timeout);
-    net::async_write(stream_, http::make_chunk_last(),
-                     [self = shared_from_this(), w](beast::error_code ec, std::size_t n) {
-                       if (ec) return self->fail_op(ec, w);
-                       w->complete({}, n);
-                     });
+    write_pieces({buf(kLastChunk), {}, {}}, [self = shared_from_this(), w](auto ec, auto n) {
+      if (ec) return self->fail_op(ec, w);
+      w->complete({}, n);
+    });
   }
 
   void op_abort() {
@@ -242,8 +256,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
 
   // The handler returned (posted by the worker).
   void on_exchange_done(bool response_complete) {
-    stream_serializer_.reset();
-    stream_head_.reset();
+    interrupts_.reset();
     if (!response_complete) keep_alive_ = false;
     finishing_ = true;
     if (watching_) {
@@ -254,27 +267,36 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     finish_request();
   }
 
-  // Called after a body read completed: start watching for a client that goes away.
-  void maybe_watch() {
-    if (closed_ || watching_ || finishing_ || phase_ != Phase::Handling) return;
-    if (!parser_ || !parser_->is_done() || buffer_.size() != 0) return;
-    watching_ = true;
-    stream_.expires_never();
-    stream_.async_read_some(buffer_.prepare(4096),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                              self->on_watch(ec, n);
-                            });
-  }
-
  private:
   enum class Phase { Idle, Header, Handling };
+
+  // ---- the only places that start I/O (one instantiation each) ----
+
+  void write_pieces(Pieces pieces, IoHandler done) {
+    stream_.expires_after(ctx_.options.write_timeout);
+    net::async_write(stream_, pieces, std::move(done));
+  }
+  void read_bytes(std::chrono::milliseconds timeout, IoHandler done) {
+    if (timeout.count() > 0)
+      stream_.expires_after(timeout);
+    else
+      stream_.expires_never();
+    stream_.async_read_some(buffer_.prepare(8192), std::move(done));
+  }
+  void read_parsed_header(IoHandler done) {
+    stream_.expires_after(ctx_.options.header_timeout);
+    http::async_read_header(stream_, buffer_, *parser_, std::move(done));
+  }
+  void read_parsed_body(IoHandler done) {
+    stream_.expires_after(ctx_.options.body_timeout);
+    http::async_read_some(stream_, buffer_, *parser_, std::move(done));
+  }
 
   bool keep_alive_now() const { return keep_alive_ && !ctx_.stopping.load() && !closed_; }
 
   void fail_op(beast::error_code ec, const WaiterPtr& w) {
     keep_alive_ = false;
     if (ec == beast::error::timeout) ctx_.log.debug("connection timed out");
-    canceled_ = true;
     close();
     w->complete(ec);
   }
@@ -285,13 +307,12 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     if (closed_) return;
     if (ctx_.stopping.load()) return close();
     if (buffer_.size() > 0) return read_header();  // pipelined bytes already here
-    stream_.expires_after(ctx_.options.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(8192),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                              if (ec) return self->close();
-                              self->buffer_.commit(n);
-                              self->read_header();
-                            });
+    read_bytes(ctx_.options.idle_timeout,
+               [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                 if (ec) return self->close();
+                 self->buffer_.commit(n);
+                 self->read_header();
+               });
   }
 
   // 2. Read the header.
@@ -300,9 +321,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(ctx_.options.header_limit));
     parser_->body_limit(boost::none);  // limits are per route, enforced by the Exchange
-    stream_.expires_after(ctx_.options.header_timeout);
-    http::async_read_header(
-        stream_, buffer_, *parser_,
+    read_parsed_header(
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
@@ -360,8 +379,9 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     req.versioned = match.versioned;
     bool head = req.method == Method::Head;
 
-    auto exchange =
-        std::make_shared<Exchange>(shared_from_this(), std::move(req), std::move(match), head);
+    interrupts_ = std::make_shared<InterruptList>();
+    auto exchange = std::make_shared<Exchange>(shared_from_this(), std::move(req), std::move(match),
+                                               head, interrupts_);
     maybe_watch();
     if (!ctx_.workers.submit([exchange] { exchange->run(); })) {
       // Only after shutdown began; nothing was written.
@@ -375,39 +395,32 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     body.data = out.data();
     body.size = out.size();
     body.more = true;
-    stream_.expires_after(ctx_.options.body_timeout);
-    http::async_read_some(stream_, buffer_, *parser_,
-                          [self = shared_from_this(), out, w](beast::error_code ec, std::size_t) {
-                            if (ec == http::error::need_buffer) ec = {};
-                            std::size_t n = out.size() - self->parser_->get().body().size;
-                            if (ec) {
-                              self->keep_alive_ = false;
-                              self->close();
-                              return w->complete(ec, 0);
-                            }
-                            if (n == 0 && !self->parser_->is_done())
-                              return self->read_body_some(out, w);  // framing only
-                            w->complete({}, n);
-                            self->maybe_watch();
-                          });
+    read_parsed_body([self = shared_from_this(), out, w](beast::error_code ec, std::size_t) {
+      if (ec == http::error::need_buffer) ec = {};
+      std::size_t n = out.size() - self->parser_->get().body().size;
+      if (ec) {
+        self->keep_alive_ = false;
+        self->close();
+        return w->complete(ec, 0);
+      }
+      if (n == 0 && !self->parser_->is_done()) return self->read_body_some(out, w);  // framing
+      w->complete({}, n);
+      self->maybe_watch();
+    });
   }
 
   // Consumes the unread request body (up to drain_limit), then calls next. Keep-alive is given
   // up when the body is too large, or was announced with Expect: 100-continue and never asked
   // for (the client may then never send it).
-  template <class Next>
-  void drain_body(Next next) {
+  void drain_body(std::function<void()> next) {
     if (closed_ || !parser_ || parser_->is_done()) return next();
     if (expect_continue_ && !sent_continue_) {
       keep_alive_ = false;
       return next();
     }
-    if (auto len = parser_->content_length_remaining();
-        len && *len > ctx_.options.drain_limit - std::min(drained_, ctx_.options.drain_limit)) {
-      keep_alive_ = false;
-      return next();
-    }
-    if (drained_ > ctx_.options.drain_limit) {
+    std::uint64_t budget = ctx_.options.drain_limit - std::min(drained_, ctx_.options.drain_limit);
+    auto remaining = parser_->content_length_remaining();
+    if ((remaining && *remaining > budget) || drained_ > ctx_.options.drain_limit) {
       keep_alive_ = false;
       return next();
     }
@@ -415,17 +428,15 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     auto& body = parser_->get().body();
     body.data = drain_buffer_.get();
     body.size = kDrainChunk;
-    stream_.expires_after(ctx_.options.body_timeout);
-    http::async_read_some(stream_, buffer_, *parser_,
-                          [self = shared_from_this(), next](beast::error_code ec, std::size_t) {
-                            if (ec == http::error::need_buffer) ec = {};
-                            self->drained_ += kDrainChunk - self->parser_->get().body().size;
-                            if (ec) {
-                              self->keep_alive_ = false;
-                              return next();
-                            }
-                            self->drain_body(next);
-                          });
+    read_parsed_body([self = shared_from_this(), next](beast::error_code ec, std::size_t) {
+      if (ec == http::error::need_buffer) ec = {};
+      self->drained_ += kDrainChunk - self->parser_->get().body().size;
+      if (ec) {
+        self->keep_alive_ = false;
+        return next();
+      }
+      self->drain_body(next);
+    });
   }
 
   // 5. After the handler: next request or close.
@@ -440,36 +451,48 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     });
   }
 
+  // Called when the request body is complete: watch for a client that goes away.
+  void maybe_watch() {
+    if (closed_ || watching_ || finishing_ || phase_ != Phase::Handling) return;
+    if (!parser_ || !parser_->is_done() || buffer_.size() != 0) return;
+    watching_ = true;
+    read_bytes(std::chrono::milliseconds(0),
+               [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                 self->on_watch(ec, n);
+               });
+  }
+
   void on_watch(beast::error_code ec, std::size_t n) {
     watching_ = false;
-    buffer_.commit(n);
+    buffer_.commit(n);  // a pipelined request, kept for after this one
     if (ec && ec != net::error::operation_aborted) {
       // EOF or reset: the client is gone; the handler sees canceled() / failing writes.
       canceled_ = true;
       keep_alive_ = false;
+      if (interrupts_) interrupts_->fire();
     }
     if (finishing_) finish_request();
   }
 
-  // Errors found before a handler exists (bad request line, header too large).
+  // Errors found before a handler exists (bad request, header too large, connection limit).
   void answer_and_close(int status, std::string message) {
-    auto res =
-        std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
-    for (const auto& [k, v] : ctx_.options.response_headers) res->set(k, v);
-    res->set(http::field::content_type, kJsonContentType);
-    res->body() = error_body(message);
-    res->keep_alive(false);
-    res->prepare_payload();
-    stream_.expires_after(ctx_.options.write_timeout);
-    http::async_write(
-        stream_, *res,
-        [self = shared_from_this(), res](beast::error_code, std::size_t) { self->close(); });
+    auto res = std::make_shared<Outgoing>();
+    res->head.status = status;
+    res->head.headers = ctx_.options.response_headers;
+    res->head.content_type = std::string(kJsonContentType);
+    res->body = error_body(message);
+    res->head.content_length = res->body.size();
+    res->head.keep_alive = false;
+    res->rendered = render_head(res->head);
+    write_pieces({buf(res->rendered), buf(res->body), {}},
+                 [self = shared_from_this(), res](auto, auto) { self->close(); });
   }
 
   void close() {
     if (closed_) return;
     closed_ = true;
     canceled_ = true;
+    if (interrupts_) interrupts_->fire();
     beast::error_code ec;
     stream_.socket().shutdown(net::socket_base::shutdown_both, ec);
     stream_.close();
@@ -481,9 +504,8 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   SessionContext& ctx_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::buffer_body>> parser_;
-  std::shared_ptr<http::response<http::empty_body>> stream_head_;
-  std::optional<http::response_serializer<http::empty_body>> stream_serializer_;
   std::unique_ptr<char[]> drain_buffer_;
+  std::shared_ptr<InterruptList> interrupts_;  // the running handler's, while there is one
   std::uint64_t drained_ = 0;
   Phase phase_ = Phase::Idle;
   bool keep_alive_ = true;
@@ -498,11 +520,12 @@ class Session final : public SessionControl, public std::enable_shared_from_this
 // ---- Exchange (worker thread) ----
 
 Exchange::Exchange(std::shared_ptr<Session> session, Request request, Router::Match match,
-                   bool head)
+                   bool head, std::shared_ptr<InterruptList> interrupts)
     : session_(std::move(session)),
       request_(std::move(request)),
       match_(std::move(match)),
-      head_(head) {
+      head_(head),
+      interrupts_(std::move(interrupts)) {
   request_.body = this;
 }
 
@@ -525,6 +548,8 @@ void Exchange::run() {
     log.error("handler for {} {} threw a non-exception", to_string(request_.method), request_.path);
     error(Error{Errc::Internal, "internal error"});
   }
+  // The handler's frame is gone: its interrupt callbacks must never run now.
+  interrupts_->disarm();
   if (state_ == State::NotStarted) {
     log.error("handler for {} {} returned without a response", to_string(request_.method),
               request_.path);
@@ -561,21 +586,28 @@ Result<std::size_t> Exchange::read(std::span<char> out) {
 
 bool Exchange::canceled() const { return session_->is_canceled(); }
 
+bool Exchange::stopping() const { return session_->context().stopping.load(); }
+
 void Exchange::add_header(std::string name, std::string value) {
   if (state_ == State::NotStarted) headers_.emplace_back(std::move(name), std::move(value));
+}
+
+OutgoingPtr Exchange::make_outgoing(int status, std::string_view content_type) {
+  auto res = std::make_shared<Outgoing>();
+  res->head.status = status;
+  res->head.headers = session_->context().options.response_headers;
+  res->head.headers.insert(res->head.headers.end(), headers_.begin(), headers_.end());
+  res->head.content_type = std::string(content_type);
+  return res;
 }
 
 bool Exchange::send(int status, std::string_view content_type, std::string body) {
   if (state_ != State::NotStarted) return false;
   state_ = State::Sent;
   status_ = status;
-  auto res =
-      std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
-  for (const auto& [k, v] : session_->context().options.response_headers) res->set(k, v);
-  for (const auto& [k, v] : headers_) res->set(k, v);
-  if (!content_type.empty()) res->set(http::field::content_type, content_type);
-  if (!bodiless_status(status)) res->content_length(body.size());
-  if (!head_ && !bodiless_status(status)) res->body() = std::move(body);
+  auto res = make_outgoing(status, content_type);
+  if (!bodiless_status(status)) res->head.content_length = body.size();
+  if (!head_ && !bodiless_status(status)) res->body = std::move(body);
   auto [ec, n] = call([res](Session& s, WaiterPtr w) { s.op_send(res, w); });
   return !ec;
 }
@@ -585,12 +617,9 @@ bool Exchange::begin_stream(int status, std::string_view content_type) {
   state_ = State::Streaming;
   status_ = status;
   stream_content_type_ = std::string(content_type);
-  auto res =
-      std::make_shared<http::response<http::empty_body>>(static_cast<http::status>(status), 11);
-  for (const auto& [k, v] : session_->context().options.response_headers) res->set(k, v);
-  for (const auto& [k, v] : headers_) res->set(k, v);
-  if (!content_type.empty()) res->set(http::field::content_type, content_type);
-  if (!head_) res->chunked(true);
+  auto res = make_outgoing(status, content_type);
+  // A HEAD answer has no body to frame; it only announces the stream.
+  res->head.chunked = !head_;
   auto [ec, n] = call([res](Session& s, WaiterPtr w) { s.op_begin_stream(res, w); });
   if (ec) state_ = State::Aborted;
   return !ec;

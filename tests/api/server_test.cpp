@@ -53,6 +53,7 @@ struct Shared {
   Gate gate;
   std::atomic<int> entered{0};
   std::atomic<bool> saw_cancel{false};
+  std::atomic<bool> saw_stopping{false};
   std::atomic<bool> handler_done{false};
 };
 
@@ -109,6 +110,27 @@ void add_test_routes(Router& r, Shared& s) {
     ++s.entered;
     s.gate.wait_for(10s);
     w.text(200, "done");
+    s.handler_done = true;
+  });
+  // Blocks on a condition variable until interrupted (client gone, forced close, or stop), as an
+  // events stream waiting for the next event does.
+  r.add(Method::Get, "/wait", [&s](Request&, ResponseWriter& w) {
+    std::mutex mu;
+    std::condition_variable cv;
+    auto guard = w.on_interrupt([&] {
+      std::lock_guard lock(mu);
+      cv.notify_all();
+    });
+    w.begin_stream(200, "application/json");
+    ++s.entered;
+    {
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, 20s, [&] { return w.canceled() || w.stopping(); });
+    }
+    s.saw_cancel = w.canceled();
+    s.saw_stopping = w.stopping();
+    w.write("{\"bye\":true}\n");
+    w.end();
     s.handler_done = true;
   });
   // Streams until the writer reports cancellation (client gone or forced close).
@@ -464,4 +486,33 @@ TEST_CASE("server: blocked handlers never stall other connections", "[api][serve
     REQUIRE(r);
     CHECK(imaged::testing::body_of(*r) == "done");
   }
+}
+
+TEST_CASE("server: a handler blocked on a condition variable is woken when its client leaves",
+          "[api][server]") {
+  TestServer t;
+  {
+    RawHttp c(t.socket);
+    c.send("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n");
+    c.read_until("\r\n\r\n", 5s);
+    REQUIRE(wait_until([&] { return t.shared.entered == 1; }, 5s));
+  }
+  CHECK(wait_until([&] { return t.shared.handler_done.load(); }, 5s));
+  CHECK(t.shared.saw_cancel);
+}
+
+TEST_CASE("server: a graceful stop ends long-lived streams at once and cleanly", "[api][server]") {
+  TestServer t;
+  RawHttp c(t.socket);
+  c.send("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(wait_until([&] { return t.shared.entered == 1; }, 5s));
+  auto start = std::chrono::steady_clock::now();
+  t.server->stop(15s);
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
+  CHECK(t.shared.saw_stopping);
+  CHECK_FALSE(t.shared.saw_cancel);
+  auto res = c.read_response(5s);
+  REQUIRE(res);
+  CHECK(imaged::testing::body_of(*res) == "{\"bye\":true}\n");
+  CHECK(c.closed_by_peer(5s));  // headers went out before the stop; the close comes after
 }
