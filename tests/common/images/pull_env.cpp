@@ -67,7 +67,8 @@ PullEnv::PullEnv(PullEnvOptions options) {
 PullEnv::~PullEnv() = default;
 
 PullOutcome PullEnv::pull(const std::string& ref, std::optional<std::string> platform,
-                          remotes::AuthConfig auth, std::stop_token stop) {
+                          remotes::AuthConfig auth, std::stop_token stop,
+                          const std::function<void(const images::Progress&)>& watch) {
   images::PullRequest req{
       .ref = must(Reference::parse(ref), "reference"), .auth = auth, .stop = stop};
   if (platform) req.platform = must(oci::Platform::parse(*platform), "platform");
@@ -77,6 +78,7 @@ PullOutcome PullEnv::pull(const std::string& ref, std::optional<std::string> pla
     std::lock_guard lock(mu);
     out.lines.push_back(p);
     out.json.push_back(api::go_json(api::progress_message(p)));
+    if (watch) watch(p);
     return true;
   });
   return out;

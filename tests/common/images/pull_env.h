@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -51,8 +52,10 @@ class PullEnv {
   const std::filesystem::path& root() const { return root_; }
 
   // Pulls `ref` ("127.0.0.1:PORT/library/busybox:musl"), collecting the progress lines.
+  // `watch`, when given, sees every line as it arrives (on the pull's threads).
   PullOutcome pull(const std::string& ref, std::optional<std::string> platform = std::nullopt,
-                   remotes::AuthConfig auth = {}, std::stop_token stop = {});
+                   remotes::AuthConfig auth = {}, std::stop_token stop = {},
+                   const std::function<void(const images::Progress&)>& watch = {});
 
   bool has_blob(const std::string& digest) const;
   int64_t image_count();

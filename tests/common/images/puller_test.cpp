@@ -507,3 +507,74 @@ TEST_CASE("pull: a missing tag is NotFound before any progress", "[pull]") {
   CHECK(out.status.error().code == Errc::NotFound);
   CHECK(out.lines.empty());
 }
+
+TEST_CASE("pull: a client that goes away stops its pull and keeps the partial download", "[pull]") {
+  TestRegistry reg;
+  const json img = image_of(push_fixture(reg, "seed"));
+  const std::string layer = img["layers"][0]["digest"];
+  FaultProxy proxy(reg);
+  proxy.configure(json{
+      {"faults", {{{"mode", "stall"}, {"match", layer}, {"after_bytes", 300000}, {"seconds", 60}}}}}
+                      .dump());
+  PullEnv env;
+  const std::string ref = proxy.host() + "/library/busybox:musl";
+  std::stop_source client;
+  PullOutcome out;
+  std::jthread pulling([&] { out = env.pull(ref, std::nullopt, {}, client.get_token()); });
+  REQUIRE(wait_until([&] { return blob_bytes(stats(proxy), layer) >= 300000; }, 20s));
+  const auto gone = std::chrono::steady_clock::now();
+  client.request_stop();
+  pulling.join();
+  CHECK(std::chrono::steady_clock::now() - gone < 5s);  // not the 60 s stall
+  REQUIRE_FALSE(out.status);
+  CHECK(out.status.error().code == Errc::Canceled);
+  CHECK(env.image_count() == 0);
+  CHECK(has_ingest_for(env, layer));
+
+  proxy.configure(R"({"faults": []})");
+  proxy.reset();
+  REQUIRE(env.pull(ref).status);
+  CHECK(blob_bytes(stats(proxy), layer) <=
+        img["layers"][0]["size"].get<int64_t>() - 300000 + (1 << 20));
+}
+
+TEST_CASE("pull: one client leaving does not stop a download another pull shares", "[pull]") {
+  TestRegistry reg;
+  const json img = image_of(push_fixture(reg, "seed"));
+  const std::string layer = img["layers"][0]["digest"];
+  const int64_t size = img["layers"][0]["size"];
+  FaultProxy proxy(reg);
+  // The download pauses 3 s after 300 kB: time for a second pull to join it.
+  proxy.configure(json{{"faults",
+                        {{{"mode", "stall"},
+                          {"match", layer},
+                          {"after_bytes", 300000},
+                          {"seconds", 3},
+                          {"then", "continue"}}}}}
+                      .dump());
+  PullEnv env({.client = [] {
+    auto c = PullEnvOptions::fast_client();
+    c.transport.stall_timeout = std::chrono::seconds(10);
+    return c;
+  }()});
+  const std::string ref = proxy.host() + "/library/busybox:musl";
+  std::stop_source first_client;
+  std::atomic<bool> second_waits{false};
+  PullOutcome first, second;
+  std::jthread a([&] { first = env.pull(ref, std::nullopt, {}, first_client.get_token()); });
+  REQUIRE(wait_until([&] { return blob_bytes(stats(proxy), layer) >= 300000; }, 20s));
+  std::jthread b([&] {
+    second = env.pull(ref, std::nullopt, {}, {}, [&](const images::Progress& p) {
+      if (p.status == "Pulling fs layer") second_waits = true;
+    });
+  });
+  REQUIRE(wait_until([&] { return second_waits.load(); }, 20s));
+  first_client.request_stop();
+  a.join();
+  b.join();
+  CHECK_FALSE(first.status);
+  INFO((second.status ? "" : second.status.error().message));
+  REQUIRE(second.status);
+  CHECK(env.image_count() == 1);
+  CHECK(blob_bytes(stats(proxy), layer) == size);  // fetched once, never restarted
+}
