@@ -49,23 +49,23 @@ TEST_CASE("worker pool: starts empty and grows one thread per blocked task", "[a
 }
 
 TEST_CASE("worker pool: beyond the cap tasks queue and run in order", "[api]") {
-  WorkerPool pool(2);
+  // One worker, held by a blocked task: the others queue and then run FIFO on that worker.
+  WorkerPool pool(1);
   Gate gate;
   std::atomic<int> running{0};
   std::mutex mu;
   std::vector<int> order;
-  for (int i = 0; i < 2; ++i)
-    pool.submit([&] {
-      ++running;
-      gate.wait();
-    });
+  pool.submit([&] {
+    ++running;
+    gate.wait();
+  });
   for (int i = 0; i < 3; ++i)
     pool.submit([&, i] {
       std::lock_guard lock(mu);
       order.push_back(i);
     });
-  CHECK(wait_until([&] { return running == 2; }, 5s));
-  CHECK(pool.threads() == 2);
+  CHECK(wait_until([&] { return running == 1; }, 5s));
+  CHECK(pool.threads() == 1);
   CHECK(pool.queued() == 3);
   gate.release();
   pool.shutdown();
