@@ -127,6 +127,34 @@ CREATE TABLE events (
 );
 CREATE INDEX events_by_time ON events(time_ns);
 )sql"},
+    Migration{3, "names version: a counter of changes to images, tags and repo digests", R"sql(
+-- Bumped by every change of the tables readers derive image names from, so that a reader can
+-- keep what it derived (the image list, 10k+ tags) and validate it with one row read
+-- (ReadTx::names_version). Triggers, so that every writer counts, other processes included.
+CREATE TABLE names_version (
+  id      INTEGER PRIMARY KEY CHECK (id = 1),
+  version INTEGER NOT NULL
+);
+INSERT INTO names_version (id, version) VALUES (1, 0);
+CREATE TRIGGER names_version_images_insert AFTER INSERT ON images
+  BEGIN UPDATE names_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER names_version_images_update AFTER UPDATE ON images
+  BEGIN UPDATE names_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER names_version_images_delete AFTER DELETE ON images
+  BEGIN UPDATE names_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER names_version_tags_insert AFTER INSERT ON tags
+  BEGIN UPDATE names_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER names_version_tags_update AFTER UPDATE ON tags
+  BEGIN UPDATE names_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER names_version_tags_delete AFTER DELETE ON tags
+  BEGIN UPDATE names_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER names_version_repo_digests_insert AFTER INSERT ON repo_digests
+  BEGIN UPDATE names_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER names_version_repo_digests_update AFTER UPDATE ON repo_digests
+  BEGIN UPDATE names_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER names_version_repo_digests_delete AFTER DELETE ON repo_digests
+  BEGIN UPDATE names_version SET version = version + 1 WHERE id = 1; END;
+)sql"},
 };
 
 static_assert(kMigrations.back().version == kSchemaVersion,

@@ -239,6 +239,17 @@ Result<std::vector<TagRecord>> ReadTx::tags_of(std::string_view image_id) const 
   });
 }
 
+Result<std::vector<TagRecord>> ReadTx::tag_names_of(std::string_view image_id) const {
+  // Covering: tags_by_image holds (image_id) plus the primary key (repository, tag).
+  Statement st = IMAGED_TRY(conn_.prepare(
+      "SELECT repository, tag FROM tags WHERE image_id = ?1 ORDER BY repository, tag"));
+  st.bind(1, image_id);
+  std::vector<TagRecord> out;
+  while (IMAGED_TRY(st.step())) out.push_back(TagRecord{st.text(0), st.text(1), {}, 0});
+  for (TagRecord& t : out) t.image_id = image_id;
+  return out;
+}
+
 Result<std::vector<RepoDigestRecord>> ReadTx::repo_digests_of(std::string_view image_id) const {
   Statement st =
       IMAGED_TRY(conn_.prepare("SELECT repository, digest, image_id FROM repo_digests "
@@ -274,6 +285,10 @@ Result<std::vector<TagMove>> ReadTx::tag_history(std::string_view repository, st
                                "WHERE repository = ?1 AND tag = ?2 ORDER BY id DESC LIMIT ?3"));
   st.bind_all(repository, tag, limit);
   return collect<TagMove>(st, tag_move_row);
+}
+
+Result<int64_t> ReadTx::names_version() const {
+  return conn_.query_int("SELECT version FROM names_version WHERE id = 1");
 }
 
 // ---------------------------------------------------------------- ReadTx: blobs and usage

@@ -52,6 +52,9 @@ class ReadTx {
   Result<std::vector<RepoDigestRecord>> list_repo_digests() const;
   Result<std::vector<TagRecord>> tags_of(std::string_view image_id) const;
   Result<std::vector<RepoDigestRecord>> repo_digests_of(std::string_view image_id) const;
+  // tags_of without tagged_ns (left 0), answered from the tags_by_image index alone: no table
+  // lookup per tag, for readers of names only (inspect, history, rmi) on images with many tags.
+  Result<std::vector<TagRecord>> tag_names_of(std::string_view image_id) const;
   // The image a name points to; nullopt when there is no such name.
   Result<std::optional<std::string>> resolve_tag(std::string_view repository,
                                                  std::string_view tag) const;
@@ -60,6 +63,11 @@ class ReadTx {
   // Changes of one tag, newest first, at most `limit`.
   Result<std::vector<TagMove>> tag_history(std::string_view repository, std::string_view tag,
                                            int64_t limit) const;
+
+  // A counter that every committed change of the images, tags or repo_digests tables increases
+  // (kept by triggers, so writes by other processes count too). Equal values mean that what a
+  // reader derived from those tables is still exact. One row read.
+  Result<int64_t> names_version() const;
 
   // --- blobs, usage, GC ---
   // Number of images referencing the blob; 0 when it has no row.

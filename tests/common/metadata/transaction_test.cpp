@@ -331,6 +331,12 @@ TEST_CASE("tx: tags_of, list_tags and repo digests", "[metadata]") {
   CHECK(tags_a[0] == TagRecord{"127.0.0.1:5000/test/busybox", "media", a.image.id, 3});
   CHECK(tags_a[1] == TagRecord{kRepo, "media", a.image.id, 2});
   CHECK(tags_a[2] == TagRecord{kRepo, "musl", a.image.id, 1});
+  // The names only, from the covering index: same order, tagged_ns left 0.
+  const auto names_a = rd(*store, [&](ReadTx& tx) { return tx.tag_names_of(a.image.id); });
+  REQUIRE(names_a.size() == 3);
+  CHECK(names_a[0] == TagRecord{"127.0.0.1:5000/test/busybox", "media", a.image.id, 0});
+  CHECK(names_a[2] == TagRecord{kRepo, "musl", a.image.id, 0});
+  CHECK(rd(*store, [&](ReadTx& tx) { return tx.tag_names_of(digest_of("nosuch")); }).empty());
   const auto all = rd(*store, [](ReadTx& tx) { return tx.list_tags(); });
   REQUIRE(all.size() == 4);
   CHECK(all[1].repository == "docker.io/library/alpine");
@@ -698,4 +704,44 @@ TEST_CASE("tx: 10,000 tags in one transaction list correctly", "[metadata]") {
         kImages);
   CHECK(rd(*store, [&](ReadTx& tx) { return tx.shared_size(ids[0]); }) == 3000);
   must(store->check_integrity());
+}
+
+TEST_CASE("tx: names_version counts every change of images, tags and repo digests", "[metadata]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  auto version = [&] { return rd(*store, [](ReadTx& tx) { return tx.names_version(); }); };
+  int64_t last = version();
+  auto changed = [&] {
+    const int64_t now = version();
+    const bool moved = now > last;
+    last = now;
+    return moved;
+  };
+  const auto a = make_image("a", {make_layer("l1", 10)});
+  must(put(*store, a));
+  CHECK(changed());
+  wr(*store, [&](WriteTx& tx) { return tx.set_tag(kRepo, "musl", a.image.id, 1); });
+  CHECK(changed());
+  wr(*store,
+     [&](WriteTx& tx) { return tx.add_repo_digest(kRepo, a.manifests[0].digest, a.image.id); });
+  CHECK(changed());
+  // Reads and writes elsewhere (events, blobs only) leave it alone.
+  CHECK(rd(*store, [](ReadTx& tx) { return tx.list_tags(); }).size() == 1);
+  wr(*store, [&](WriteTx& tx) {
+    return tx.append_event(EventRecord{0, 1, "image", "pull", "x", "{}"});
+  });
+  CHECK_FALSE(changed());
+  wr(*store, [&](WriteTx& tx) { return tx.remove_repo_digest(kRepo, a.manifests[0].digest); });
+  CHECK(changed());
+  wr(*store, [&](WriteTx& tx) { return tx.remove_tag(kRepo, "musl", 2); });
+  CHECK(changed());
+  wr(*store, [&](WriteTx& tx) { return tx.delete_image(a.image.id); });
+  CHECK(changed());
+  // A transaction that rolls back leaves no trace.
+  auto failed = store->write([&](WriteTx& tx) -> Status {
+    IMAGED_TRY(tx.put_image(a.image, a.layers, a.manifests));
+    return imaged::fail(Errc::Canceled, "no");
+  });
+  CHECK_FALSE(failed);
+  CHECK_FALSE(changed());
 }
