@@ -209,12 +209,13 @@ std::string image_list_json_text(const std::vector<images::ImageSummary>& list, 
   return out;
 }
 
-ordered_json image_inspect_json(const images::ImageDetail& d, ApiVersion v) {
+namespace {
+
+// Every ImageInspect field after RepoDigests (Id and the name lists are written by the callers:
+// with many tags they dominate and are encoded directly).
+ordered_json inspect_tail(const images::ImageDetail& d, ApiVersion v) {
   const bool omit_empty = v.at_least(1, 52);
   ordered_json out;
-  out["Id"] = d.summary.id.str();
-  out["RepoTags"] = string_list(d.summary.repo_tags, false);
-  out["RepoDigests"] = string_list(d.summary.repo_digests, false);
   auto put_string = [&](const char* key, const std::string& value) {
     if (!(omit_empty && value.empty())) out[key] = value;
   };
@@ -241,6 +242,31 @@ ordered_json image_inspect_json(const images::ImageDetail& d, ApiVersion v) {
   out["RootFS"] = ordered_json{{"Type", "layers"}, {"Layers", std::move(layers)}};
   out["Metadata"] = ordered_json{
       {"LastTagTime", images::format_rfc3339_nano(d.last_tag_ns.value_or(images::kZeroTimeNs))}};
+  return out;
+}
+
+}  // namespace
+
+ordered_json image_inspect_json(const images::ImageDetail& d, ApiVersion v) {
+  ordered_json out;
+  out["Id"] = d.summary.id.str();
+  out["RepoTags"] = string_list(d.summary.repo_tags, false);
+  out["RepoDigests"] = string_list(d.summary.repo_digests, false);
+  ordered_json tail = inspect_tail(d, v);
+  for (auto it = tail.begin(); it != tail.end(); ++it) out[it.key()] = std::move(*it);
+  return out;
+}
+
+std::string image_inspect_json_text(const images::ImageDetail& d, ApiVersion v) {
+  std::string out = "{\"Id\":";
+  append_string(out, d.summary.id.str());
+  out += ",\"RepoTags\":";
+  append_list(out, d.summary.repo_tags, false);
+  out += ",\"RepoDigests\":";
+  append_list(out, d.summary.repo_digests, false);
+  const std::string tail = go_json(inspect_tail(d, v));  // "{...}", never empty
+  out += ',';
+  out.append(tail, 1);
   return out;
 }
 

@@ -29,6 +29,9 @@ std::string image_list_json_text(const std::vector<images::ImageSummary>& list, 
 // <1.45, slimmer Config from 1.50, omit-empty from 1.52). GraphDriver is {"Data":null,
 // "Name":"imaged"}: imaged keeps no unpacked layers, so there are no directories to show.
 nlohmann::ordered_json image_inspect_json(const images::ImageDetail& d, ApiVersion v);
+// The same as encoded text (Go escaping), with the name lists written directly: the fast path of
+// GET /images/{name}/json for images with thousands of tags.
+std::string image_inspect_json_text(const images::ImageDetail& d, ApiVersion v);
 
 // A container config object (the image config's "config") in Go's container.Config shape and
 // field order, for API version v. `raw` null → null (or the zero-valued shape when

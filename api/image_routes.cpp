@@ -94,7 +94,7 @@ void list_images(images::ImageService& service, Request& req, ResponseWriter& w)
 void inspect_image(images::ImageService& service, Request& req, ResponseWriter& w) {
   auto detail = service.inspect(req.param("name"));
   if (!detail) return (void)w.error(detail.error());
-  w.json(200, image_inspect_json(*detail, req.version));
+  w.json_text(200, image_inspect_json_text(*detail, req.version));
 }
 
 void image_history(images::ImageService& service, Request& req, ResponseWriter& w) {

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "common/content/content.h"
+#include "common/images/image_index.h"
 #include "common/images/image_lister.h"
 #include "common/images/image_lookup.h"
 #include "common/images/image_refs.h"
@@ -20,17 +21,30 @@ constexpr size_t kMaxConfigSize = 8 * 1024 * 1024;
 // What one read transaction gathers about an image.
 struct Snapshot {
   metadata::ImageRecord record;
-  std::vector<ImageRef> refs;  // sorted by full reference
+  std::vector<std::string> tags;     // familiar, sorted by full reference
+  std::vector<std::string> digests;  // familiar, sorted by full reference
   std::vector<metadata::LayerRecord> layers;
   std::vector<metadata::ManifestRecord> manifests;
 };
 
-Result<Snapshot> snapshot(metadata::MetadataStore& metadata, std::string_view name) {
+Result<Snapshot> snapshot(metadata::MetadataStore& metadata, std::string_view name,
+                          ImageIndexCache* cache) {
   return metadata.read([&](metadata::ReadTx& tx) -> Result<Snapshot> {
     const LookupResult found = IMAGED_TRY(lookup_image(tx, name));
     Snapshot s;
     s.record = IMAGED_TRY(tx.get_image(found.image_id));
-    s.refs = IMAGED_TRY(refs_of(tx, found.image_id));
+    // The names: from the cached index when it is current (10k tags: no reading at all), else
+    // from the tags table's covering index.
+    std::shared_ptr<const ImageIndex> index;
+    if (cache) index = IMAGED_TRY(cache->peek(tx));
+    if (const IndexedImage* e = index ? index->find(found.image_id) : nullptr) {
+      s.tags = e->tags;
+      s.digests = e->digests;
+    } else {
+      FamiliarNames names;
+      for (const ImageRef& ref : IMAGED_TRY(refs_of(tx, found.image_id)))
+        (ref.is_digest() ? s.digests : s.tags).push_back(names.ref(ref));
+    }
     s.layers = IMAGED_TRY(tx.layers_of(found.image_id));
     s.manifests = IMAGED_TRY(tx.manifests_of(found.image_id));
     return s;
@@ -69,15 +83,14 @@ int64_t created_ns_from(const std::string& created, int64_t fallback_ns) {
 }  // namespace
 
 Result<ImageDetail> inspect_image(metadata::MetadataStore& metadata, content::Provider& content,
-                                  std::string_view name) {
-  Snapshot snap = IMAGED_TRY(snapshot(metadata, name));
+                                  std::string_view name, ImageIndexCache* cache) {
+  Snapshot snap = IMAGED_TRY(snapshot(metadata, name, cache));
   Config config = IMAGED_TRY(read_config(content, snap.record.id, name));
   const metadata::ImageRecord& r = snap.record;
 
-  FamiliarNames names;
   ImageDetail d{.summary = ImageSummary{.id = IMAGED_TRY(Digest::parse(r.id))}};
-  for (const ImageRef& ref : snap.refs)
-    (ref.is_digest() ? d.summary.repo_digests : d.summary.repo_tags).push_back(names.ref(ref));
+  d.summary.repo_tags = std::move(snap.tags);
+  d.summary.repo_digests = std::move(snap.digests);
   d.summary.created = r.created_ns / 1'000'000'000;
   d.summary.size = r.size;
   d.summary.labels = labels_json_value(r.labels_json);
@@ -113,8 +126,9 @@ Result<ImageDetail> inspect_image(metadata::MetadataStore& metadata, content::Pr
 }
 
 Result<std::vector<HistoryEntry>> image_history(metadata::MetadataStore& metadata,
-                                                content::Provider& content, std::string_view name) {
-  Snapshot snap = IMAGED_TRY(snapshot(metadata, name));
+                                                content::Provider& content, std::string_view name,
+                                                ImageIndexCache* cache) {
+  Snapshot snap = IMAGED_TRY(snapshot(metadata, name, cache));
   Config config = IMAGED_TRY(read_config(content, snap.record.id, name));
 
   // 1. One row per history entry, oldest first; non-empty entries take the next layer's size.
@@ -140,11 +154,7 @@ Result<std::vector<HistoryEntry>> image_history(metadata::MetadataStore& metadat
   // 2. The top row is the image itself, with its tags (not its digests), familiar.
   if (!rows.empty()) {
     rows.front().id = snap.record.id;
-    FamiliarNames names;
-    std::vector<std::string> tags;
-    for (const ImageRef& ref : snap.refs)
-      if (!ref.is_digest()) tags.push_back(names.ref(ref));
-    if (!tags.empty()) rows.front().tags = std::move(tags);
+    if (!snap.tags.empty()) rows.front().tags = std::move(snap.tags);
   }
   return rows;
 }

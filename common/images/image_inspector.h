@@ -28,10 +28,15 @@ class MetadataStore;
 
 namespace imaged::images {
 
+class ImageIndexCache;
+
+// `index`, when given, supplies the image's names if it is current (ImageIndexCache::peek);
+// otherwise they are read from the covering index of the tags table.
 Result<ImageDetail> inspect_image(metadata::MetadataStore& metadata, content::Provider& content,
-                                  std::string_view name);
+                                  std::string_view name, ImageIndexCache* index = nullptr);
 
 Result<std::vector<HistoryEntry>> image_history(metadata::MetadataStore& metadata,
-                                                content::Provider& content, std::string_view name);
+                                                content::Provider& content, std::string_view name,
+                                                ImageIndexCache* index = nullptr);
 
 }  // namespace imaged::images

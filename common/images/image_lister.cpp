@@ -4,8 +4,8 @@
 #include <chrono>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
 
+#include "common/images/image_index.h"
 #include "common/images/image_lookup.h"
 #include "common/images/image_refs.h"
 #include "common/metadata/transaction.h"
@@ -24,20 +24,41 @@ Result<int64_t> created_ns_of(const metadata::ReadTx& tx, const std::string& nam
   return IMAGED_TRY(tx.get_image(found.image_id)).created_ns;
 }
 
-// FamiliarMatch over a list of patterns (OR). `familiar` is the familiar ref ("busybox:musl"),
-// `familiar_name` its repository ("busybox").
-Result<bool> matches_any(const std::vector<std::string>& patterns, std::string_view familiar,
-                         std::string_view familiar_name) {
-  for (const std::string& p : patterns) {
-    if (IMAGED_TRY(path_match(p, familiar))) return true;
-    if (IMAGED_TRY(path_match(p, familiar_name))) return true;
+// FamiliarMatch over a list of patterns (OR): a pattern matches the familiar ref
+// ("busybox:musl") or its familiar repository name ("busybox"). The name half is the same for
+// every ref of a repository, and refs come grouped by repository: it is computed once per run.
+class RefMatcher {
+ public:
+  explicit RefMatcher(const std::vector<std::string>& patterns) : patterns_(patterns) {
+    // The literal head of each pattern (up to its first meta character): path.Match is
+    // anchored, so a ref that does not start with it cannot match — a cheap first test.
+    for (const std::string& p : patterns_) heads_.push_back(p.substr(0, p.find_first_of("*?[\\")));
   }
-  return false;
-}
 
-struct Grouped {
-  std::unordered_map<std::string_view, std::vector<const metadata::TagRecord*>> tags;
-  std::unordered_map<std::string_view, std::vector<const metadata::RepoDigestRecord*>> digests;
+  // `familiar` is the ref ("busybox:musl"), its first `name_len` characters the repository.
+  Result<bool> matches(std::string_view familiar, size_t name_len) {
+    const std::string_view name = familiar.substr(0, name_len);
+    if (!has_last_ || name != last_name_) {
+      last_name_.assign(name);
+      has_last_ = true;
+      name_matches_ = false;
+      for (const std::string& p : patterns_)
+        if (IMAGED_TRY(path_match(p, name))) name_matches_ = true;
+    }
+    if (name_matches_) return true;
+    for (size_t i = 0; i < patterns_.size(); ++i) {
+      if (!familiar.starts_with(heads_[i])) continue;
+      if (IMAGED_TRY(path_match(patterns_[i], familiar))) return true;
+    }
+    return false;
+  }
+
+ private:
+  const std::vector<std::string>& patterns_;
+  std::vector<std::string> heads_;
+  std::string last_name_;  // refs come grouped by repository: the name half is computed once
+  bool has_last_ = false;
+  bool name_matches_ = false;
 };
 
 }  // namespace
@@ -65,6 +86,11 @@ bool match_kv_list(const std::vector<std::string>& items, const nlohmann::json& 
 
 Result<std::vector<ImageSummary>> list_images(const metadata::ReadTx& tx,
                                               const ListOptions& options, bool with_shared_size) {
+  return list_images(tx, IMAGED_TRY(build_image_index(tx)), options, with_shared_size);
+}
+
+Result<std::vector<ImageSummary>> list_images(const metadata::ReadTx& tx, const ImageIndex& index,
+                                              const ListOptions& options, bool with_shared_size) {
   // 1. Reference points of before/since (dockerd resolves them first: unknown → 404).
   std::optional<int64_t> before_ns, since_ns;
   if (options.before) before_ns = IMAGED_TRY(created_ns_of(tx, *options.before));
@@ -72,63 +98,36 @@ Result<std::vector<ImageSummary>> list_images(const metadata::ReadTx& tx,
   std::optional<int64_t> until_ns;
   if (options.until) until_ns = to_ns(*options.until);
 
-  // 2. One scan of each table, names grouped by image.
-  const auto images = IMAGED_TRY(tx.list_images());
-  const auto tags = IMAGED_TRY(tx.list_tags());
-  const auto digests = IMAGED_TRY(tx.list_repo_digests());
-  std::unordered_map<std::string, int64_t> shared;
-  if (with_shared_size) shared = IMAGED_TRY(tx.shared_sizes());
-  Grouped by;
-  by.tags.reserve(images.size());
-  for (const auto& t : tags) by.tags[t.image_id].push_back(&t);
-  for (const auto& d : digests) by.digests[d.image_id].push_back(&d);
-
   const bool dangling_only = options.dangling.value_or(false);
   const bool filter_refs = !options.references.empty();
-  FamiliarNames names;
+  RefMatcher matcher(options.references);
   std::vector<ImageSummary> out;
-  out.reserve(images.size());
+  out.reserve(index.images.size());
 
-  for (const metadata::ImageRecord& img : images) {
-    // 3. Filters on the image itself.
-    if (before_ns && img.created_ns >= *before_ns) continue;
-    if (since_ns && img.created_ns <= *since_ns) continue;
-    if (until_ns && img.created_ns >= *until_ns) continue;
-    nlohmann::json labels = labels_json_value(img.labels_json);
-    if (!options.labels.empty() && !match_kv_list(options.labels, labels)) continue;
-    if (!options.label_not.empty() && match_kv_list(options.label_not, labels)) continue;
+  for (const IndexedImage& img : index.images) {
+    const metadata::ImageRecord& r = img.record;
+    // 2. Filters on the image itself.
+    if (before_ns && r.created_ns >= *before_ns) continue;
+    if (since_ns && r.created_ns <= *since_ns) continue;
+    if (until_ns && r.created_ns >= *until_ns) continue;
+    if (!options.labels.empty() && !match_kv_list(options.labels, img.labels)) continue;
+    if (!options.label_not.empty() && match_kv_list(options.label_not, img.labels)) continue;
 
-    // 4. Its names, sorted by full reference and narrowed by the reference filter.
+    // 3. Its names, narrowed by the reference filter.
     std::vector<std::string> repo_tags, repo_digests;
-    if (auto it = by.tags.find(img.id); it != by.tags.end()) {
-      auto& list = it->second;
-      std::sort(list.begin(), list.end(), [](const auto* a, const auto* b) {
-        return concat_less(a->repository, ":", a->tag, b->repository, ":", b->tag);
-      });
-      repo_tags.reserve(list.size());
-      for (const auto* t : list) {
-        std::string familiar = names.tag_ref(t->repository, t->tag);
-        if (filter_refs &&
-            !IMAGED_TRY(matches_any(options.references, familiar, names.repository(t->repository))))
-          continue;
-        repo_tags.push_back(std::move(familiar));
-      }
-    }
-    if (auto it = by.digests.find(img.id); it != by.digests.end()) {
-      auto& list = it->second;
-      std::sort(list.begin(), list.end(), [](const auto* a, const auto* b) {
-        return concat_less(a->repository, "@", a->digest, b->repository, "@", b->digest);
-      });
-      for (const auto* d : list) {
-        std::string familiar = names.digest_ref(d->repository, d->digest);
-        if (filter_refs &&
-            !IMAGED_TRY(matches_any(options.references, familiar, names.repository(d->repository))))
-          continue;
-        repo_digests.push_back(std::move(familiar));
-      }
+    if (!filter_refs) {
+      repo_tags = img.tags;
+      repo_digests = img.digests;
+    } else {
+      for (size_t i = 0; i < img.tags.size(); ++i)
+        if (IMAGED_TRY(matcher.matches(img.tags[i], img.tag_name_len[i])))
+          repo_tags.push_back(img.tags[i]);
+      for (size_t i = 0; i < img.digests.size(); ++i)
+        if (IMAGED_TRY(matcher.matches(img.digests[i], img.digest_name_len[i])))
+          repo_digests.push_back(img.digests[i]);
     }
 
-    // 5. Dangling rules (dockerd: untagged AND undigested images are dangling; digest-only
+    // 4. Dangling rules (dockerd: untagged AND undigested images are dangling; digest-only
     //    images have no tag and show up under dangling=true too).
     if (repo_tags.empty() && repo_digests.empty()) {
       if (options.dangling && !dangling_only) continue;
@@ -137,26 +136,23 @@ Result<std::vector<ImageSummary>> list_images(const metadata::ReadTx& tx,
       continue;
     }
 
-    ImageSummary s{.id = IMAGED_TRY(Digest::parse(img.id))};
+    ImageSummary s{.id = IMAGED_TRY(Digest::parse(r.id))};
     s.repo_tags = std::move(repo_tags);
     s.repo_digests = std::move(repo_digests);
-    s.created = img.created_ns / 1'000'000'000;
-    s.size = img.size;
-    if (with_shared_size) {
-      auto sh = shared.find(img.id);
-      s.shared_size = sh == shared.end() ? 0 : sh->second;
-    }
-    s.labels = std::move(labels);
+    s.created = r.created_ns / 1'000'000'000;
+    s.size = r.size;
+    if (with_shared_size) s.shared_size = img.shared_size;
+    s.labels = img.labels;
     s.containers = 0;
     out.push_back(std::move(s));
   }
   return out;
 }
 
-Result<DiskUsage> disk_usage(const metadata::ReadTx& tx) {
+Result<DiskUsage> disk_usage(const metadata::ReadTx& tx, const ImageIndex& index) {
   DiskUsage du;
   du.layers_size = IMAGED_TRY(tx.usage()).layers_uncompressed_size;
-  du.images = IMAGED_TRY(list_images(tx, ListOptions{}, /*with_shared_size=*/true));
+  du.images = IMAGED_TRY(list_images(tx, index, ListOptions{}, /*with_shared_size=*/true));
   return du;
 }
 

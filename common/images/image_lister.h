@@ -1,7 +1,6 @@
-// GET /images/json and GET /system/df: image summaries from one read transaction — one indexed
-// scan each of images, tags and repo digests (plus one grouped query for shared sizes), never a
-// walk of the blob directory. Stays linear at 10k+ tags: repositories are parsed once each, refs
-// are grouped in hash maps, and only the refs of kept images are sorted.
+// GET /images/json and GET /system/df: image summaries filtered from an ImageIndex (one indexed
+// scan each of images, tags and repo digests, cached per names_version: image_index.h), never a
+// walk of the blob directory. Stays linear at 10k+ tags.
 //
 // Semantics follow dockerd 20.10's ImageService.Images (engine-api.md §3.1):
 //   - newest first (created, then id);
@@ -31,15 +30,22 @@ class ReadTx;
 
 namespace imaged::images {
 
+struct ImageIndex;
+
 // `with_shared_size`: fill SharedSize (bytes of layers some other image also uses); otherwise
 // it stays -1 ("not computed", dockerd's value without shared-size=1).
 Result<std::vector<ImageSummary>> list_images(const metadata::ReadTx& tx,
                                               const ListOptions& options, bool with_shared_size);
 
+// The same over an index the caller already holds (ImageIndexCache); `tx` is used for the
+// before/since lookups and must be the transaction the index was validated in.
+Result<std::vector<ImageSummary>> list_images(const metadata::ReadTx& tx, const ImageIndex& index,
+                                              const ListOptions& options, bool with_shared_size);
+
 // GET /system/df: every image with SharedSize computed and the real container count (0), plus
 // LayersSize = uncompressed bytes of the distinct layer blobs (each counted once, from the blobs
 // table's reference counts).
-Result<DiskUsage> disk_usage(const metadata::ReadTx& tx);
+Result<DiskUsage> disk_usage(const metadata::ReadTx& tx, const ImageIndex& index);
 
 // Labels of an image record as the API shows them: null when there are none, else an object.
 nlohmann::json labels_json_value(const std::string& labels_json);

@@ -43,6 +43,9 @@ class FamiliarNames {
 
  private:
   std::unordered_map<std::string, std::string> cache_;
+  // The last lookup: rows come grouped by repository, so most lookups repeat it.
+  std::string last_key_;
+  const std::string* last_value_ = nullptr;
 };
 
 // Every name of the image, tags and digest references together, sorted by full() as dockerd's

@@ -6,6 +6,7 @@
 #include "common/content/content.h"
 #include "common/images/blob_sweeper.h"
 #include "common/images/event_log.h"
+#include "common/images/image_index.h"
 #include "common/images/image_inspector.h"
 #include "common/images/image_lister.h"
 #include "common/images/image_lookup.h"
@@ -46,6 +47,7 @@ struct ImageService::Impl {
   ImageServiceOptions options;
   BlobSweeper sweeper;
   ImageRemover remover;
+  ImageIndexCache index;  // images with their names, per names_version (list, df, inspect)
   Puller puller;
 };
 
@@ -71,16 +73,18 @@ Status ImageService::tag(std::string_view source, const Reference& target) {
 }
 
 Result<std::vector<ImageSummary>> ImageService::list(const ListOptions& options) {
-  return impl_->metadata.read(
-      [&](metadata::ReadTx& tx) { return list_images(tx, options, options.shared_size); });
+  return impl_->metadata.read([&](metadata::ReadTx& tx) -> Result<std::vector<ImageSummary>> {
+    auto index = IMAGED_TRY(impl_->index.get(tx));
+    return list_images(tx, *index, options, options.shared_size);
+  });
 }
 
 Result<ImageDetail> ImageService::inspect(std::string_view name) {
-  return inspect_image(impl_->metadata, impl_->content, name);
+  return inspect_image(impl_->metadata, impl_->content, name, &impl_->index);
 }
 
 Result<std::vector<HistoryEntry>> ImageService::history(std::string_view name) {
-  return image_history(impl_->metadata, impl_->content, name);
+  return image_history(impl_->metadata, impl_->content, name, &impl_->index);
 }
 
 Result<std::vector<DeleteItem>> ImageService::remove(std::string_view name, bool force,
@@ -93,7 +97,10 @@ Result<PruneReport> ImageService::prune(const PruneOptions& options) {
 }
 
 Result<DiskUsage> ImageService::disk_usage() {
-  return impl_->metadata.read([](metadata::ReadTx& tx) { return images::disk_usage(tx); });
+  return impl_->metadata.read([&](metadata::ReadTx& tx) -> Result<DiskUsage> {
+    auto index = IMAGED_TRY(impl_->index.get(tx));
+    return images::disk_usage(tx, *index);
+  });
 }
 
 Result<int64_t> ImageService::image_count() {

@@ -232,3 +232,23 @@ TEST_CASE("disk usage: layers shared by images are counted once", "[images]") {
   }
   CHECK(must(f.service().image_count()) == 2);
 }
+
+TEST_CASE("list: the cached index follows writes from another process", "[images]") {
+  StoreFixture f;
+  auto img = f.import(simple({"busybox:musl"}));
+  CHECK(list(f)[0].repo_tags == Strings{"busybox:musl"});  // builds and caches the index
+  CHECK(list(f)[0].repo_tags == Strings{"busybox:musl"});  // served from the cache
+  // Another connection (as another process would) changes names behind the service's back.
+  imaged::testing::ExternalStore other(f.root());
+  must(other.metadata().write([&](metadata::WriteTx& tx) -> Status {
+    IMAGED_TRY(tx.set_tag("docker.io/library/busybox", "external", img.id, 1));
+    return {};
+  }));
+  CHECK(list(f)[0].repo_tags == Strings{"busybox:external", "busybox:musl"});
+  auto detail = must(f.service().inspect("busybox:musl"));
+  CHECK(detail.summary.repo_tags == Strings{"busybox:external", "busybox:musl"});
+  auto second = other.import(simple({"other:1"}, "other layer", "o"));
+  CHECK(list(f).size() == 2);
+  CHECK(must(f.service().disk_usage()).images.size() == 2);
+  (void)second;
+}
