@@ -239,10 +239,13 @@ void events(images::EventLog& log, Request& req, ResponseWriter& w) {
     const int64_t left = until_ns - now_ns();
     return std::chrono::steady_clock::now() + std::chrono::nanoseconds(std::max<int64_t>(left, 0));
   }();
-  while (!w.canceled() && std::chrono::steady_clock::now() < steady_deadline) {
+  // The stream ends when the client leaves or the daemon stops; wake the wait at once then.
+  const auto gone = [&] { return w.canceled() || w.stopping(); };
+  auto wake = w.on_interrupt([&log] { log.notify(); });
+  while (!gone() && std::chrono::steady_clock::now() < steady_deadline) {
     const auto slice =
         std::min(steady_deadline, std::chrono::steady_clock::now() + std::chrono::hours(1));
-    auto got = follow->live.wait(slice, [&] { return w.canceled(); });
+    auto got = follow->live.wait(slice, gone);
     if (!got) break;  // shutting down: end the stream cleanly
     for (const auto& e : *got) {
       if (e.time_ns > until_ns) break;

@@ -12,6 +12,7 @@
 #include "tests/common/images/images_test_util.h"
 #include "tests/support/process.h"
 
+#include <atomic>
 #include <mutex>
 #include <thread>
 
@@ -388,9 +389,28 @@ class LockedWriter final : public ResponseWriter {
     std::lock_guard l(mu_);
     return gone_;
   }
+  bool stopping() const override {
+    std::lock_guard l(mu_);
+    return stopping_;
+  }
+  InterruptHandle on_interrupt(std::function<void()> fn) override {
+    std::lock_guard l(mu_);
+    interrupt_ = std::move(fn);
+    return nullptr;
+  }
   void leave() {
     std::lock_guard l(mu_);
     gone_ = true;
+  }
+  // The daemon begins a graceful stop: stopping() turns true and the interrupt hook fires.
+  void stop() {
+    std::function<void()> fn;
+    {
+      std::lock_guard l(mu_);
+      stopping_ = true;
+      fn = interrupt_;
+    }
+    if (fn) fn();
   }
   std::vector<std::string> chunks() const {
     std::lock_guard l(mu_);
@@ -401,6 +421,8 @@ class LockedWriter final : public ResponseWriter {
   mutable std::mutex mu_;
   int status_ = 0;
   bool gone_ = false;
+  bool stopping_ = false;
+  std::function<void()> interrupt_;
   std::vector<std::string> chunks_;
 };
 
@@ -423,4 +445,23 @@ TEST_CASE("GET /events: headers first, then live events, ended by the client", "
   w.leave();
   handler.join();
   CHECK(json::parse(w.chunks()[0])["Actor"]["Attributes"]["name"] == "busybox:live");
+}
+
+TEST_CASE("GET /events: a graceful stop ends the stream at once", "[images][api]") {
+  Api api;
+  LockedWriter w;
+  auto m = api.router.resolve(Method::Get, "/v1.41/events");
+  Request req;
+  req.version = m.version;
+  StringBodyReader body;
+  req.body = &body;
+  std::atomic<bool> done{false};
+  std::thread handler([&] {
+    m.handler(req, w);
+    done = true;
+  });
+  REQUIRE(imaged::testing::wait_until([&] { return w.started(); }, std::chrono::seconds(10)));
+  w.stop();  // without it the stream (no `until`) would go on forever
+  REQUIRE(imaged::testing::wait_until([&] { return done.load(); }, std::chrono::seconds(10)));
+  handler.join();
 }
