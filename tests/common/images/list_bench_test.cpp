@@ -15,7 +15,7 @@ using namespace imaged;
 using namespace imaged::images;
 using namespace imaged::images::testing;
 
-TEST_CASE("bench: list and inspect with 10k tags, by stage", "[.][bench][images]") {
+TEST_CASE("bench: list and inspect with 10k tags, by stage", "[.][bench]") {
   StoreFixture f;
   auto img = f.import(simple({"busybox:musl"}));
   must(f.metadata().write([&](metadata::WriteTx& tx) -> Status {
