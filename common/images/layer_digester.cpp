@@ -63,12 +63,16 @@ struct LayerDigester::Impl {
   bool compressed = true;
   DiffHasher diff;
 
+  // Bytes received but not yet handed to the Writer: they go to it (and then to the
+  // uncompressed side) a whole chunk at a time, which the Writer writes without copying.
+  std::vector<std::byte> pending;
+
   // Threaded mode.
-  std::vector<std::byte> pending;  // producer-side chunk being filled
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<Item> queue;   // guarded by mu
-  size_t queued_bytes = 0;  // guarded by mu
+  std::deque<Item> queue;                     // guarded by mu
+  size_t queued_bytes = 0;                    // guarded by mu
+  std::vector<std::vector<std::byte>> spare;  // consumed chunks for reuse; guarded by mu
   std::thread worker;
 
   Impl(content::Writer& w, LayerDigesterOptions o, bool c, std::unique_ptr<Decompressor> d)
@@ -88,9 +92,12 @@ struct LayerDigester::Impl {
       }
       cv.notify_all();  // room for the producer
       switch (item.kind) {
-        case Item::Data:
+        case Item::Data: {
           diff.feed(item.bytes);
+          std::lock_guard lock(mu);
+          if (spare.size() < 4) spare.push_back(std::move(item.bytes));
           break;
+        }
         case Item::Reset:
           diff.reset();
           break;
@@ -111,30 +118,53 @@ struct LayerDigester::Impl {
     cv.notify_all();
   }
 
-  void flush_pending() {
-    if (pending.empty()) return;
-    Item item{Item::Data, std::move(pending)};
-    pending = {};
-    pending.reserve(options.chunk_bytes);
-    push(std::move(item));
+  // An empty buffer with room for a chunk (a consumed one when there is one).
+  std::vector<std::byte> take_buffer() {
+    std::vector<std::byte> b;
+    {
+      std::lock_guard lock(mu);
+      if (!spare.empty()) {
+        b = std::move(spare.back());
+        spare.pop_back();
+      }
+    }
+    b.clear();
+    b.reserve(options.chunk_bytes);
+    return b;
   }
 
-  // Feeds the uncompressed side, inline or through the queue.
-  void feed(std::span<const std::byte> bytes) {
+  // Hands a chunk to the uncompressed side (which keeps or recycles it).
+  void feed_chunk(std::vector<std::byte>&& chunk) {
+    if (!compressed || chunk.empty()) return;
+    if (!threaded()) return diff.feed(chunk);
+    push(Item{Item::Data, std::move(chunk)});
+  }
+
+  // Pending bytes to the Writer, then to the uncompressed side.
+  Status flush() {
+    if (pending.empty()) return {};
+    IMAGED_TRY(writer.write(pending));
+    if (threaded()) {
+      feed_chunk(std::move(pending));
+      pending = take_buffer();
+    } else {
+      feed_chunk(std::move(pending));  // inline: consumed at once, the buffer stays ours
+      pending.clear();
+    }
+    return {};
+  }
+
+  // Bytes that only the uncompressed side needs (a replayed partial ingest).
+  void feed_copy(std::span<const std::byte> bytes) {
     if (!compressed) return;
     if (!threaded()) return diff.feed(bytes);
-    while (!bytes.empty()) {
-      const size_t room = options.chunk_bytes - pending.size();
-      const size_t n = std::min(room, bytes.size());
-      pending.insert(pending.end(), bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(n));
-      bytes = bytes.subspan(n);
-      if (pending.size() >= options.chunk_bytes) flush_pending();
-    }
+    std::vector<std::byte> chunk = take_buffer();
+    chunk.assign(bytes.begin(), bytes.end());
+    push(Item{Item::Data, std::move(chunk)});
   }
 
   void stop_worker() {
     if (!worker.joinable()) return;
-    pending.clear();
     push(Item{Item::End, {}});
     worker.join();
   }
@@ -149,21 +179,19 @@ LayerDigester::~LayerDigester() {
 Result<std::unique_ptr<LayerDigester>> LayerDigester::create(content::Writer& writer,
                                                              oci::Compression compression,
                                                              LayerDigesterOptions options) {
-  if (options.chunk_bytes == 0) options.chunk_bytes = 256 << 10;
+  if (options.chunk_bytes == 0) options.chunk_bytes = 1 << 20;
   auto decompressor = IMAGED_TRY(make_decompressor(compression));
   auto impl = std::make_unique<Impl>(writer, options, compression != oci::Compression::None,
                                      std::move(decompressor));
-  if (impl->threaded()) {
-    impl->pending.reserve(options.chunk_bytes);
-    impl->worker = std::thread([p = impl.get()] { p->run_worker(); });
-  }
+  impl->pending.reserve(options.chunk_bytes);
+  if (impl->threaded()) impl->worker = std::thread([p = impl.get()] { p->run_worker(); });
   return std::unique_ptr<LayerDigester>(new LayerDigester(std::move(impl)));
 }
 
 Status LayerDigester::replay(content::ReaderAt& partial) {
   const int64_t length = impl_->writer.offset();
   if (!impl_->compressed || length == 0) return {};
-  std::vector<std::byte> buf(1 << 20);
+  std::vector<std::byte> buf(impl_->options.chunk_bytes);
   int64_t at = 0;
   while (at < length) {
     const size_t want = static_cast<size_t>(std::min<int64_t>(length - at, buf.size()));
@@ -171,22 +199,33 @@ Status LayerDigester::replay(content::ReaderAt& partial) {
     if (n == 0)
       return fail(Errc::DataLoss, "partial download is shorter (" + std::to_string(at) +
                                       " bytes) than its recorded offset " + std::to_string(length));
-    impl_->feed(std::span<const std::byte>(buf.data(), n));
+    impl_->feed_copy(std::span<const std::byte>(buf.data(), n));
     at += static_cast<int64_t>(n);
   }
   return {};
 }
 
 Status LayerDigester::write(std::span<const std::byte> bytes) {
-  IMAGED_TRY(impl_->writer.write(bytes));
-  impl_->feed(bytes);
+  Impl& d = *impl_;
+  while (!bytes.empty()) {
+    const size_t n = std::min(d.options.chunk_bytes - d.pending.size(), bytes.size());
+    d.pending.insert(d.pending.end(), bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(n));
+    bytes = bytes.subspan(n);
+    if (d.pending.size() >= d.options.chunk_bytes) IMAGED_TRY(d.flush());
+  }
   return {};
 }
 
+Status LayerDigester::flush() { return impl_->flush(); }
+
+int64_t LayerDigester::received() const {
+  return impl_->writer.offset() + static_cast<int64_t>(impl_->pending.size());
+}
+
 Status LayerDigester::restart() {
+  impl_->pending.clear();
   IMAGED_TRY(impl_->writer.truncate_to_zero());
   if (impl_->threaded()) {
-    impl_->pending.clear();
     impl_->push(Item{Item::Reset, {}});
   } else {
     impl_->diff.reset();
@@ -196,8 +235,8 @@ Status LayerDigester::restart() {
 
 Result<LayerDigests> LayerDigester::finish() {
   Impl& d = *impl_;
+  IMAGED_TRY(d.flush());
   if (d.threaded() && d.worker.joinable()) {
-    d.flush_pending();
     d.push(Item{Item::End, {}});
     d.worker.join();
   }

@@ -497,8 +497,13 @@ Result<std::vector<metadata::LayerRecord>> Puller::Impl::fetch_layers(
   progress.set_layers(ids, pending);
   for (const LayerTask& t : tasks)
     progress.update(ids[t.first], t.exists ? "Already exists" : "Pulling fs layer");
-  const size_t workers = std::min<size_t>(downloads.size(), static_cast<size_t>(limiter.limit()));
-  for (size_t k = workers; k < downloads.size(); ++k)
+  // Twice as many workers as download slots: a worker that has fetched a layer releases its slot
+  // and verifies and commits (drains the inflate queue, fsync) while another worker already
+  // fetches the next layer in that slot. A pull thus holds at most `limit` places in the
+  // limiter's queue beside its slots, so pulls that start later are not starved.
+  const size_t slots = static_cast<size_t>(limiter.limit());
+  const size_t workers = std::min(downloads.size(), 2 * slots);
+  for (size_t k = slots; k < downloads.size(); ++k)
     progress.layer_status(tasks[downloads[k]].first, LayerStatus{LayerStatus::Waiting});
 
   // 3. Downloads on `workers` threads (each takes the next layer in order, so a pull never holds
@@ -639,12 +644,13 @@ Result<FetchedLayer> Puller::Impl::fetch_layer(
   }
 
   // 4. Fetch from the offset (Range); a server that ignores Range restarts us from zero.
+  const auto fetch_start = std::chrono::steady_clock::now();
   int64_t published = -1;
   auto fetched = registry.fetch_blob(
       ref, desc, writer->offset(),
       [&](std::span<const std::byte> bytes) -> Status {
         IMAGED_TRY(digester->write(bytes));
-        const int64_t at = writer->offset();
+        const int64_t at = digester->received();
         if (at - published >= kPublishStep || at == desc.size) {
           published = at;
           emit(LayerStatus{LayerStatus::Downloading, at, desc.size});
@@ -658,11 +664,15 @@ Result<FetchedLayer> Puller::Impl::fetch_layer(
       ctx);
   slot.reset();
   if (!fetched) {
-    // The ingest stays for a resume (digester first: its thread reads nothing of the Writer).
+    // The ingest stays for a resume, with every byte received.
+    if (auto st = digester->flush(); !st)
+      log->warn("keeping the partial download of {}: {}", desc.digest.str(), st.error().message);
     digester.reset();
     writer->close();
     return fail(fetched.error());
   }
+
+  const auto fetch_end = std::chrono::steady_clock::now();
 
   // 5. Verify digest, size and diff_id before anything is committed.
   emit(LayerStatus{LayerStatus::Verifying, desc.size, desc.size});
@@ -689,6 +699,10 @@ Result<FetchedLayer> Puller::Impl::fetch_layer(
       !st && st.error().code != Errc::AlreadyExists)
     return fail(st.error());
   remember(*digests);
+  auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  log->debug("layer {}: {} bytes fetched in {} ms, verified and committed in {} ms",
+             desc.digest.short_id(), fetched->bytes_written, ms(fetch_end - fetch_start),
+             ms(std::chrono::steady_clock::now() - fetch_end));
   emit(LayerStatus{LayerStatus::Complete, desc.size, desc.size});
   return FetchedLayer{*digests, true};
 }
