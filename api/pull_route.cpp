@@ -1,6 +1,5 @@
 #include "api/pull_route.h"
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -73,17 +72,22 @@ void handle_images_create(const PullFn& pull, Request& request, ResponseWriter& 
     pull_request.auth = remotes::decode_registry_auth(*auth);
 
   // The client going away stops the pull: the session notices a closed socket on its own, and
-  // this watcher turns that into the request's stop token.
+  // this watcher turns that into the request's stop token. on_interrupt() wakes it at once (it
+  // fires once, also for a graceful stop, during which a pull goes on); the 100 ms poll covers
+  // the rest.
   std::stop_source stop;
   pull_request.stop = stop.get_token();
-  std::jthread watcher([&writer, &stop](std::stop_token done) {
-    std::mutex mu;
-    std::condition_variable_any cv;
+  std::mutex mu;
+  std::condition_variable_any cv;
+  auto interrupt = writer.on_interrupt([&] {
+    std::lock_guard lock(mu);
+    cv.notify_all();
+  });
+  std::jthread watcher([&](std::stop_token done) {
     std::unique_lock lock(mu);
     while (!writer.canceled()) {
-      if (cv.wait_for(lock, done, std::chrono::milliseconds(100), [] { return false; }) ||
-          done.stop_requested())
-        return;
+      cv.wait_for(lock, done, std::chrono::milliseconds(100), [&] { return writer.canceled(); });
+      if (done.stop_requested()) return;
     }
     stop.request_stop();
   });
@@ -94,6 +98,7 @@ void handle_images_create(const PullFn& pull, Request& request, ResponseWriter& 
   });
   watcher.request_stop();
   watcher.join();
+  interrupt.reset();
   if (!st && !stream.begun()) return answer_error(writer, st.error());
   stream.finish(st);
 }
