@@ -305,6 +305,8 @@ Result<std::vector<std::string>> ImageLoader::load(const ByteSource& source) {
         raw->diff_id = raw->digest;
         raw->uncompressed_size = size;
       } else {
+        // The digester buffers up to a chunk: hand it to the Writer before counting.
+        if (digester) IMAGED_TRY(digester->flush());
         if (raw->writer->offset() != size)
           return fail(bad("the tar archive is broken at \"" + path + "\": short entry"));
         if (digester) {
