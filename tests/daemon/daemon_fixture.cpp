@@ -59,14 +59,19 @@ RunResult Daemon::curl(const std::vector<std::string>& args) const {
 }
 
 RunResult Daemon::docker(const std::vector<std::string>& args,
-                         std::map<std::string, std::string> env) const {
+                         std::map<std::string, std::string> env,
+                         std::chrono::milliseconds timeout) const {
   std::vector<std::string> argv{"docker"};
   argv.insert(argv.end(), args.begin(), args.end());
   ProcessOptions po;
   po.env = std::move(env);
   po.env["DOCKER_HOST"] = "unix://" + socket_.string();
   po.env["DOCKER_CONFIG"] = (dir_ / "docker-config").string();
-  return run(argv, 60s, po);
+  return run(argv, timeout, po);
+}
+
+DaemonOptions mirrored(const std::string& mirror) {
+  return {.args = {"--registry-mirror", "http://" + mirror, "--insecure-registry", mirror}};
 }
 
 }  // namespace imaged::testing

@@ -41,9 +41,11 @@ class Daemon {
 
   // curl -sS --unix-socket <socket> args...
   RunResult curl(const std::vector<std::string>& args) const;
-  // docker args... with DOCKER_HOST=unix://<socket> and a private DOCKER_CONFIG.
+  // docker args... with DOCKER_HOST=unix://<socket> and a private DOCKER_CONFIG
+  // (<dir>/docker-config).
   RunResult docker(const std::vector<std::string>& args,
-                   std::map<std::string, std::string> env = {}) const;
+                   std::map<std::string, std::string> env = {},
+                   std::chrono::milliseconds timeout = std::chrono::seconds(120)) const;
 
  private:
   TempDir dir_{"imaged-daemon"};
@@ -52,6 +54,9 @@ class Daemon {
   std::filesystem::path log_ = dir_ / "daemon.log";
   std::unique_ptr<Process> process_;
 };
+
+// Options for a daemon whose Docker Hub mirror is `mirror` ("127.0.0.1:PORT", plain HTTP).
+DaemonOptions mirrored(const std::string& mirror);
 
 // GET /_ping over a Unix socket; true on a 200 "OK".
 bool ping(const std::filesystem::path& socket);

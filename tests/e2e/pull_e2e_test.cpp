@@ -1,13 +1,11 @@
 // End to end: the real docker CLI (DOCKER_HOST on imaged's socket) pulls from real registries —
 // one used as the Docker Hub mirror, one with htpasswd auth reached by name.
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
 
+#include "tests/daemon/daemon_fixture.h"
 #include "tests/support/process.h"
 #include "tests/support/registry.h"
 #include "tests/support/temp_dir.h"
@@ -19,43 +17,6 @@ using namespace std::chrono_literals;
 namespace {
 
 const char* kDocker = "/usr/local/bin/docker";
-
-bool socket_answers(const std::filesystem::path& sock) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, sock.c_str(), sizeof addr.sun_path - 1);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// imaged on a socket in a TempDir, with `mirror` as Docker Hub mirror.
-struct Daemon {
-  TempDir dir{"imaged-e2e"};
-  std::filesystem::path sock = dir / "imaged.sock";
-  std::unique_ptr<Process> process;
-
-  explicit Daemon(const std::string& mirror) {
-    process = std::make_unique<Process>(
-        std::vector<std::string>{binary_path("daemon/imaged").string(), "-H",
-                                 "unix://" + sock.string(), "--data-root", (dir / "root").string(),
-                                 "--registry-mirror", "http://" + mirror, "--insecure-registry",
-                                 mirror},
-        ProcessOptions{.stderr_file = dir / "imaged.log"});
-    REQUIRE(wait_until([&] { return socket_answers(sock); }, 20s));
-  }
-
-  RunResult docker(const std::vector<std::string>& args,
-                   std::chrono::milliseconds timeout = std::chrono::seconds(120)) {
-    std::vector<std::string> argv{kDocker};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run(argv, timeout,
-               ProcessOptions{.env = {{"DOCKER_HOST", "unix://" + sock.string()},
-                                      {"DOCKER_CONFIG", (dir / "docker-config").string()}}});
-  }
-};
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -69,7 +30,7 @@ TEST_CASE("e2e: docker pull through the mirror, again, and by digest", "[pull][e
   const json img = json::parse(push_fixture(mirror, "seed"))["images"][0];
   const std::string layer = img["layers"][0]["digest"].get<std::string>().substr(7, 12);
   const std::string digest = img["manifest_digest"];
-  Daemon daemon(mirror.host());
+  Daemon daemon(mirrored(mirror.host()));
 
   auto first = daemon.docker({"pull", "busybox:musl"});
   INFO(first.out << first.err);
@@ -106,19 +67,19 @@ TEST_CASE("e2e: docker login, then pull from a private registry", "[pull][e2e]")
   TestRegistry mirror;
   TestRegistry priv({.user = "alice", .password = "s3cret"});
   push_fixture(priv, "seed", {"--repo", "x", "--tag", "y"});
-  Daemon daemon(mirror.host());
+  Daemon daemon(mirrored(mirror.host()));
   const std::string ref = priv.host() + "/x:y";
 
   // A 401 makes the CLI ask for credentials (it then waits for a user name: cut it short).
-  auto denied = daemon.docker({"pull", ref}, 3s);
+  auto denied = daemon.docker({"pull", ref}, {}, 3s);
   CHECK(denied.exit_code != 0);
   CHECK(contains(denied.out + denied.err, "Login prior to pull"));
 
   auto login = daemon.docker({"login", priv.host(), "-u", "alice", "-p", "s3cret"});
   if (login.exit_code != 0) {
     // POST /auth is not there yet: give the CLI the credentials it would have stored.
-    std::filesystem::create_directories(daemon.dir / "docker-config");
-    std::ofstream(daemon.dir / "docker-config" / "config.json")
+    std::filesystem::create_directories(daemon.dir() / "docker-config");
+    std::ofstream(daemon.dir() / "docker-config" / "config.json")
         << json{{"auths", {{priv.host(), {{"auth", "YWxpY2U6czNjcmV0"}}}}}}.dump();
     WARN("docker login failed (" << login.err << "); wrote config.json instead");
   }

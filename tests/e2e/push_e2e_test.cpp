@@ -1,12 +1,10 @@
 // End to end: the real docker CLI drives imaged for push, login, search, save and load.
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
 
+#include "tests/daemon/daemon_fixture.h"
 #include "tests/support/process.h"
 #include "tests/support/registry.h"
 #include "tests/support/temp_dir.h"
@@ -18,42 +16,6 @@ using namespace std::chrono_literals;
 namespace {
 
 const char* kDocker = "/usr/local/bin/docker";
-
-bool socket_answers(const std::filesystem::path& sock) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, sock.c_str(), sizeof addr.sun_path - 1);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// imaged on a socket in a TempDir, with `mirror` as Docker Hub mirror.
-struct Daemon {
-  TempDir dir{"imaged-e2e"};
-  std::filesystem::path sock = dir / "imaged.sock";
-  std::unique_ptr<Process> process;
-
-  explicit Daemon(const std::string& mirror) {
-    process = std::make_unique<Process>(
-        std::vector<std::string>{binary_path("daemon/imaged").string(), "-H",
-                                 "unix://" + sock.string(), "--data-root", (dir / "root").string(),
-                                 "--registry-mirror", "http://" + mirror, "--insecure-registry",
-                                 mirror},
-        ProcessOptions{.stderr_file = dir / "imaged.log"});
-    REQUIRE(wait_until([&] { return socket_answers(sock); }, 20s));
-  }
-
-  RunResult docker(const std::vector<std::string>& args) {
-    std::vector<std::string> argv{kDocker};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run(argv, 120s,
-               ProcessOptions{.env = {{"DOCKER_HOST", "unix://" + sock.string()},
-                                      {"DOCKER_CONFIG", (dir / "docker-config").string()}}});
-  }
-};
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -67,7 +29,7 @@ TEST_CASE("e2e: docker push, push again, search", "[push][e2e]") {
   TestRegistry dst;
   const json img = json::parse(push_fixture(mirror, "seed"))["images"][0];
   const std::string digest = img["manifest_digest"];
-  Daemon daemon(mirror.host());
+  Daemon daemon(mirrored(mirror.host()));
   REQUIRE(daemon.docker({"pull", "busybox:musl"}).exit_code == 0);
   const std::string target = dst.host() + "/team/busybox";
   REQUIRE(daemon.docker({"tag", "busybox:musl", target + ":media"}).exit_code == 0);
@@ -99,7 +61,7 @@ TEST_CASE("e2e: docker login then push to an htpasswd registry", "[push][e2e]") 
   TestRegistry mirror;
   TestRegistry priv({.user = "alice", .password = "s3cret"});
   push_fixture(mirror, "seed");
-  Daemon daemon(mirror.host());
+  Daemon daemon(mirrored(mirror.host()));
   REQUIRE(daemon.docker({"pull", "busybox:musl"}).exit_code == 0);
   const std::string target = priv.host() + "/team/busybox:media";
   REQUIRE(daemon.docker({"tag", "busybox:musl", target}).exit_code == 0);
@@ -121,18 +83,19 @@ TEST_CASE("e2e: docker login then push to an htpasswd registry", "[push][e2e]") 
   CHECK(contains(pushed.out, "Pushed"));
 }
 
-TEST_CASE("e2e: docker save, rmi, load restores ID, tags and repo digests", "[archive][e2e][!mayfail]") {
+TEST_CASE("e2e: docker save, rmi, load restores ID, tags and repo digests",
+          "[archive][e2e]") {
   if (!std::filesystem::exists(kDocker)) FAIL("no docker CLI at " << kDocker);
   TestRegistry mirror;
   push_fixture(mirror, "seed");
-  Daemon daemon(mirror.host());
+  Daemon daemon(mirrored(mirror.host()));
   REQUIRE(daemon.docker({"pull", "busybox:musl"}).exit_code == 0);
   REQUIRE(daemon.docker({"tag", "busybox:musl", "busybox:media"}).exit_code == 0);
   const std::string format = "{{.Id}} {{.RepoTags}} {{.RepoDigests}}";
   auto before = daemon.docker({"image", "inspect", "--format", format, "busybox:media"});
   REQUIRE(before.exit_code == 0);
 
-  const auto tar = daemon.dir / "x.tar";
+  const auto tar = daemon.dir() / "x.tar";
   auto saved = daemon.docker({"save", "busybox:media", "busybox:musl", "-o", tar.string()});
   INFO(saved.out << saved.err);
   REQUIRE(saved.exit_code == 0);
@@ -149,8 +112,8 @@ TEST_CASE("e2e: docker save, rmi, load restores ID, tags and repo digests", "[ar
   CHECK(after.out == before.out);
 
   // A broken archive: an error, and the daemon keeps serving.
-  std::ofstream(daemon.dir / "bad.tar") << "this is not a tar archive";
-  auto bad = daemon.docker({"load", "-i", (daemon.dir / "bad.tar").string()});
+  std::ofstream(daemon.dir() / "bad.tar") << "this is not a tar archive";
+  auto bad = daemon.docker({"load", "-i", (daemon.dir() / "bad.tar").string()});
   CHECK(bad.exit_code != 0);
   CHECK(contains(bad.err, "not a tar"));
   CHECK(daemon.docker({"image", "inspect", "busybox:media"}).exit_code == 0);
@@ -180,14 +143,14 @@ struct Dockerd {
 }  // namespace
 
 TEST_CASE("e2e: archives move between imaged and dockerd 20.10 with the same image ID",
-          "[archive][e2e][dockerd][!mayfail]") {
+          "[archive][e2e][dockerd]") {
   if (!std::filesystem::exists(kDocker)) FAIL("no docker CLI at " << kDocker);
   TestRegistry mirror;
   const json img = json::parse(push_fixture(mirror, "seed"))["images"][0];
   const std::string id = img["config_digest"];
-  Daemon daemon(mirror.host());
+  Daemon daemon(mirrored(mirror.host()));
   REQUIRE(daemon.docker({"pull", "busybox:musl"}).exit_code == 0);
-  const auto tar = daemon.dir / "x.tar";
+  const auto tar = daemon.dir() / "x.tar";
   REQUIRE(daemon.docker({"save", "busybox:musl", "-o", tar.string()}).exit_code == 0);
 
   Dockerd dockerd(mirror.host());
@@ -203,7 +166,7 @@ TEST_CASE("e2e: archives move between imaged and dockerd 20.10 with the same ima
   // dockerd's legacy archive (uncompressed layer.tar) loads into imaged with the same ID.
   REQUIRE(daemon.docker({"-H", dockerd.sock, "tag", "busybox:musl", "busybox:fromdd"}).exit_code ==
           0);
-  const auto dd_tar = daemon.dir / "dd.tar";
+  const auto dd_tar = daemon.dir() / "dd.tar";
   REQUIRE(daemon.docker({"-H", dockerd.sock, "save", "busybox:fromdd", "-o", dd_tar.string()})
               .exit_code == 0);
   auto back = daemon.docker({"load", "-i", dd_tar.string()});
