@@ -3,7 +3,9 @@
 
 For each daemon, N times: exec it on a fresh data root and socket, measure the time from exec to
 the first successful `GET /_ping` over the Unix socket, let it settle, read the resident memory
-(dockerd counted together with the containerd it starts), stop it. Prints medians and ratios.
+(dockerd counted together with the containerd it starts), stop it. Then the same for a restart on
+a data root a previous start created (the usual case: boot, upgrade, crash restart). Prints
+medians and ratios.
 
 Usage: bench/startup.py [--runs 5] [--imaged build/daemon/imaged] [--no-dockerd]
 Needs root for dockerd (Debian's docker.io; scripts/install-deps.sh --bench installs it).
@@ -55,27 +57,40 @@ def memory_kib(pid):
     return rss, pss
 
 
-def measure(argv_for, sock_name, settle):
+def start(argv, sock):
+    """Execs argv and waits for its first successful ping: (process, seconds)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = t0 + 60
+    while not ping(sock):
+        if proc.poll() is not None or time.perf_counter() > deadline:
+            raise RuntimeError(f"{argv[0]} did not start")
+        time.sleep(0.0005)
+    return proc, time.perf_counter() - t0
+
+
+def stop(proc):
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def measure(argv_for, sock_name, settle, warm):
+    """One start: on a fresh data root (cold), or on one a previous start created (warm: a
+    restart, as after a reboot or an upgrade). Returns (seconds to first ping, RSS, PSS)."""
     d = tempfile.mkdtemp(prefix="imaged-bench-")
     sock = os.path.join(d, sock_name)
     try:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(argv_for(d, sock), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = t0 + 60
-        while not ping(sock):
-            if proc.poll() is not None or time.perf_counter() > deadline:
-                raise RuntimeError(f"{argv_for(d, sock)[0]} did not start")
-            time.sleep(0.0005)
-        startup = time.perf_counter() - t0
+        if warm:
+            stop(start(argv_for(d, sock), sock)[0])
+        proc, startup = start(argv_for(d, sock), sock)
         time.sleep(settle)
         rss, pss = memory_kib(proc.pid)
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop(proc)
         return startup, rss, pss
     finally:
         subprocess.run(["umount", "-R", os.path.join(d, "exec")], stderr=subprocess.DEVNULL)
@@ -100,20 +115,25 @@ def main():
     ap.add_argument("--no-dockerd", action="store_true")
     args = ap.parse_args()
 
-    rows = {}
     subjects = [("imaged", imaged_argv(os.path.abspath(args.imaged)), "imaged.sock")]
     if not args.no_dockerd and shutil.which("dockerd"):
         subjects.append(("dockerd", dockerd_argv, "docker.sock"))
-    for name, argv_for, sock_name in subjects:
-        runs = [measure(argv_for, sock_name, args.settle) for _ in range(args.runs)]
-        rows[name] = tuple(statistics.median(r[i] for r in runs) for i in range(3))
-        t, rss, pss = rows[name]
-        print(f"{name:8s} start-to-ping median {t * 1000:8.1f} ms   idle RSS {rss / 1024:7.1f} MiB"
-              f"   PSS {pss / 1024:7.1f} MiB   (median of {args.runs})")
-    if "dockerd" in rows:
-        (ti, ri, pi), (td, rd, pd) = rows["imaged"], rows["dockerd"]
-        print(f"ratio dockerd/imaged: start-up {td / ti:5.1f}x (target >= 20x)   "
-              f"RSS {rd / ri:5.1f}x   PSS {pd / pi:5.1f}x (target >= 10x)")
+    for warm in (False, True):
+        kind = "warm (restart on an existing data root)" if warm else "cold (fresh data root)"
+        print(f"-- {kind}")
+        rows = {}
+        for name, argv_for, sock_name in subjects:
+            settle = args.settle if not warm else 0.2  # memory is read on the cold runs
+            runs = [measure(argv_for, sock_name, settle, warm) for _ in range(args.runs)]
+            rows[name] = tuple(statistics.median(r[i] for r in runs) for i in range(3))
+            t, rss, pss = rows[name]
+            mem = "" if warm else f"   idle RSS {rss / 1024:7.1f} MiB   PSS {pss / 1024:7.1f} MiB"
+            print(f"{name:8s} start-to-ping median {t * 1000:8.1f} ms{mem}   (median of {args.runs})")
+        if "dockerd" in rows:
+            (ti, ri, pi), (td, rd, pd) = rows["imaged"], rows["dockerd"]
+            mem = "" if warm else (f"   RSS {rd / ri:5.1f}x   PSS {pd / pi:5.1f}x "
+                                   "(target >= 10x)")
+            print(f"ratio dockerd/imaged: start-up {td / ti:5.1f}x (target >= 20x){mem}")
 
 
 if __name__ == "__main__":

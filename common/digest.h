@@ -1,8 +1,7 @@
 // Content digests ("sha256:<64 lower-case hex>") and a streaming SHA-256 hasher.
 //
 // Digest is a validated value: a Digest object always holds a well-formed sha256 digest.
-// Sha256 wraps OpenSSL's EVP interface (SHA-NI where the CPU has it); not thread-safe, one
-// instance per stream.
+// Sha256 wraps OpenSSL's EVP interface (SHA-NI where the CPU has it).
 #pragma once
 
 #include <compare>
@@ -40,6 +39,9 @@ class Digest {
 // True when `text` is 64 lower-case hex characters.
 bool is_sha256_hex(std::string_view text);
 
+// A streaming SHA-256 (OpenSSL EVP; libcrypto is loaded by the first instance). Throws
+// std::runtime_error only when libcrypto cannot be loaded or initialised. Not thread-safe; one
+// instance per stream.
 class Sha256 {
  public:
   Sha256();
@@ -49,8 +51,13 @@ class Sha256 {
 
   void update(std::span<const std::byte> bytes);
   void update(std::string_view bytes);
+  // The digest of everything given since construction or the last reset(); the stream goes on
+  // (a content Writer reports its digest so far and keeps hashing).
+  Digest current() const;
   // Returns the digest of everything given so far; the hasher is reset afterwards.
   Digest finish();
+  // Forgets everything given so far.
+  void reset();
 
  private:
   struct Ctx;

@@ -66,8 +66,9 @@ Result<std::string> load_engine_id(const fs::path& root) {
   if (fd < 0)
     return fail(Errc::Internal, "cannot write " + tmp.string() + ": " + std::strerror(errno));
   std::string line = id + "\n";
-  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-            ::fsync(fd) == 0;
+  // No fsync: after a power loss the file is whole (rename is atomic) or empty/missing, and an
+  // unreadable id is simply made again above. The id only labels the daemon in /info.
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), file.c_str()) != 0)
     return fail(Errc::Internal, "cannot write " + file.string() + ": " + std::strerror(errno));

@@ -1,5 +1,5 @@
-// The daemon's logger: spdlog to stderr, or to journald (spdlog's systemd sink) when stderr is
-// the journal. Never log credentials (Authorization, X-Registry-Auth, passwords, tokens).
+// The daemon's logger: spdlog to stderr, with syslog priority prefixes ("<6>...") when stderr
+// is the journal. Never log credentials (Authorization, X-Registry-Auth, passwords, tokens).
 #pragma once
 
 #include <spdlog/fwd.h>

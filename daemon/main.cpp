@@ -27,6 +27,7 @@
 #include "common/images/image_loader.h"
 #include "common/images/image_service.h"
 #include "common/images/ingest_reader.h"
+#include "common/images/store_check.h"
 #include "common/images/pusher.h"
 #include "common/metadata/metadata_store.h"
 #include "common/oci.h"
@@ -87,6 +88,15 @@ int run(const daemon::Config& config, const daemon::Environment& env) {
     return images::open_ingest_data(root, ref);  // an interrupted pull resumes from its ingest
   };
   images::ImageService images(**content, **metadata, registry, events, image_options);
+  // The store is checked before anything is served: a store that fails is refused (DataLoss),
+  // stale partial downloads and old unreferenced blobs are swept.
+  if (auto checked = images::check_store(**content, **metadata, images.sweeper()); !checked) {
+    log->critical("{}", checked.error().message);
+    return 1;
+  } else if (checked->stale_ingests_removed || checked->orphan_blobs_removed) {
+    log->info("store check: removed {} stale partial download(s) and {} unreferenced blob(s)",
+              checked->stale_ingests_removed, checked->orphan_blobs_removed);
+  }
   images::Pusher pusher(**content, **content, **metadata, registry, events);
   images::ImageArchiveWriter archive_writer(**content, **metadata, events);
   images::ImageLoader loader(**content, **metadata, events, &images.sweeper());

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs, with apt-get, every Debian 12 package imaged needs to build, test and benchmark.
-# Idempotent and quiet when everything is present. Run as root.
+# Installs, with apt-get, every Debian 12 package imaged needs to build, test and benchmark, and
+# creates the "imaged" system group. Idempotent and quiet when everything is present. Run as root.
 #   scripts/install-deps.sh          build + test dependencies
 #   scripts/install-deps.sh --bench  also dockerd (docker.io) for side-by-side benchmarks
 set -euo pipefail
@@ -17,6 +17,10 @@ packages=(
 # The real docker CLI drives the end-to-end tests; Debian ships it in docker.io.
 command -v docker >/dev/null 2>&1 || packages+=(docker.io)
 [[ "${1:-}" == --bench ]] && packages+=(docker.io hyperfine)
+
+# The socket's group (imaged's default --group), created as docker.io's postinst creates
+# "docker": members may use /run/imaged.sock without root.
+getent group imaged >/dev/null || groupadd --system imaged
 
 missing=()
 for p in "${packages[@]}"; do

@@ -10,7 +10,6 @@
 #include <optional>
 #include <vector>
 
-#include "common/content/incremental_sha256.h"
 
 namespace imaged::content::local {
 
@@ -95,7 +94,7 @@ Result<UniqueFd> open_data(int dir_fd) {
 class LocalWriter final : public Writer {
  public:
   LocalWriter(std::shared_ptr<StoreState> state, RefLock ref_lock, std::string key, UniqueFd dir,
-              UniqueFd data, int64_t offset, int64_t total, IncrementalSha256 hasher)
+              UniqueFd data, int64_t offset, int64_t total, Sha256 hasher)
       : state_(std::move(state)),
         ref_lock_(std::move(ref_lock)),
         key_(std::move(key)),
@@ -281,7 +280,7 @@ class LocalWriter final : public Writer {
   int64_t offset_;       // bytes accepted (file + buffer)
   int64_t disk_offset_;  // bytes in the file
   int64_t total_;        // expected total, -1 if unknown
-  IncrementalSha256 hasher_;
+  Sha256 hasher_;
   std::vector<std::byte> buffer_;
   std::optional<Error> broken_;
   bool open_ = true;
@@ -343,7 +342,7 @@ Result<std::unique_ptr<Writer>> open_writer(const std::shared_ptr<StoreState>& s
 
   // 3. Re-hash the bytes already there so digest_so_far() and commit() cover them.
   auto data = IMAGED_TRY(open_data(dir.get()));
-  IncrementalSha256 hasher;
+  Sha256 hasher;
   int64_t offset = 0;
   if (!restart) {
     const auto st = IMAGED_TRY(fstat_fd(data.get()));

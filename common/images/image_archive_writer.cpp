@@ -1,8 +1,5 @@
 #include "common/images/image_archive_writer.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -10,6 +7,7 @@
 #include <span>
 
 #include "common/content/content.h"
+#include "common/images/archive_api.h"
 #include "common/images/event_log.h"
 #include "common/images/image_lookup.h"
 #include "common/images/manifest_synth.h"
@@ -29,37 +27,38 @@ constexpr time_t kEpoch = 0;  // entries carry a fixed mtime, as moby's OCI expo
 // A streaming tar writer over libarchive, writing through a ByteSink.
 class TarOut {
  public:
-  explicit TarOut(const ByteSink& sink) : sink_(sink), a_(archive_write_new()) {}
+  TarOut(const ArchiveApi& ar, const ByteSink& sink)
+      : ar_(ar), sink_(sink), a_(ar.archive_write_new()) {}
   ~TarOut() {
-    if (a_) archive_write_free(a_);
+    if (a_) ar_.archive_write_free(a_);
   }
   TarOut(const TarOut&) = delete;
   TarOut& operator=(const TarOut&) = delete;
 
   Status open() {
     if (!a_) return fail(Errc::Internal, "archive_write_new failed");
-    archive_write_set_format_pax_restricted(a_);
-    archive_write_set_bytes_in_last_block(a_, 1);
-    if (archive_write_open2(a_, this, nullptr, &TarOut::write_cb, nullptr, nullptr) != ARCHIVE_OK)
+    ar_.archive_write_set_format_pax_restricted(a_);
+    ar_.archive_write_set_bytes_in_last_block(a_, 1);
+    if (ar_.archive_write_open2(a_, this, nullptr, &TarOut::write_cb, nullptr, nullptr) != ARCHIVE_OK)
       return fail(error("opening the tar stream"));
     return {};
   }
 
   Status header(const std::string& path, int64_t size, bool dir = false) {
-    std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(),
-                                                                    &archive_entry_free);
-    archive_entry_set_pathname(e.get(), path.c_str());
-    archive_entry_set_filetype(e.get(), dir ? AE_IFDIR : AE_IFREG);
-    archive_entry_set_perm(e.get(), dir ? 0755 : 0644);
-    archive_entry_set_size(e.get(), dir ? 0 : size);
-    archive_entry_set_mtime(e.get(), kEpoch, 0);
-    if (archive_write_header(a_, e.get()) != ARCHIVE_OK) return fail(error("writing " + path));
+    std::unique_ptr<archive_entry, decltype(ar_.archive_entry_free)> e(ar_.archive_entry_new(),
+                                                                       ar_.archive_entry_free);
+    ar_.archive_entry_set_pathname(e.get(), path.c_str());
+    ar_.archive_entry_set_filetype(e.get(), dir ? AE_IFDIR : AE_IFREG);
+    ar_.archive_entry_set_perm(e.get(), dir ? 0755 : 0644);
+    ar_.archive_entry_set_size(e.get(), dir ? 0 : size);
+    ar_.archive_entry_set_mtime(e.get(), kEpoch, 0);
+    if (ar_.archive_write_header(a_, e.get()) != ARCHIVE_OK) return fail(error("writing " + path));
     return {};
   }
 
   Status data(std::span<const std::byte> bytes) {
     while (!bytes.empty()) {
-      la_ssize_t n = archive_write_data(a_, bytes.data(), bytes.size());
+      la_ssize_t n = ar_.archive_write_data(a_, bytes.data(), bytes.size());
       if (n < 0) return fail(error("writing tar data"));
       bytes = bytes.subspan(static_cast<size_t>(n));
     }
@@ -72,7 +71,7 @@ class TarOut {
   }
 
   Status close() {
-    if (archive_write_close(a_) != ARCHIVE_OK) return fail(error("finishing the tar stream"));
+    if (ar_.archive_write_close(a_) != ARCHIVE_OK) return fail(error("finishing the tar stream"));
     return {};
   }
 
@@ -87,10 +86,11 @@ class TarOut {
   }
   Error error(const std::string& what) const {
     if (canceled_) return Error{Errc::Canceled, "the client went away during save"};
-    const char* msg = archive_error_string(a_);
+    const char* msg = ar_.archive_error_string(a_);
     return Error{Errc::Internal, what + ": " + (msg ? msg : "libarchive error")};
   }
 
+  const ArchiveApi& ar_;
   const ByteSink& sink_;
   archive* a_;
   bool canceled_ = false;
@@ -167,7 +167,7 @@ Result<SavePlan> ImageArchiveWriter::plan(const std::vector<std::string>& names)
 }
 
 Status ImageArchiveWriter::write(const SavePlan& plan, const ByteSink& sink) {
-  TarOut tar(sink);
+  TarOut tar(*IMAGED_TRY(archive_api()), sink);
   IMAGED_TRY(tar.open());
   IMAGED_TRY(tar.file("oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
   IMAGED_TRY(tar.header("blobs", 0, true));

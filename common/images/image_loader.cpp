@@ -1,8 +1,5 @@
 #include "common/images/image_loader.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -16,6 +13,7 @@
 #include <shared_mutex>
 
 #include "common/content/content.h"
+#include "common/images/archive_api.h"
 #include "common/images/blob_sweeper.h"
 #include "common/images/event_log.h"
 #include "common/images/layer_digester.h"
@@ -99,6 +97,7 @@ std::string_view type_name(mode_t type) {
 }
 
 struct ReadContext {
+  const ArchiveApi* ar;
   const ByteSource* source;
   std::vector<char> buf = std::vector<char>(kReadChunk);
   std::optional<Error> error;
@@ -109,7 +108,7 @@ la_ssize_t read_cb(archive* a, void* data, const void** out) {
   auto n = (*ctx->source)(std::span(ctx->buf.data(), ctx->buf.size()));
   if (!n) {
     ctx->error = n.error();
-    archive_set_error(a, EIO, "%s", n.error().message.c_str());
+    ctx->ar->archive_set_error(a, EIO, "%s", n.error().message.c_str());
     return -1;
   }
   *out = ctx->buf.data();
@@ -207,24 +206,25 @@ Result<std::vector<std::string>> ImageLoader::load(const ByteSource& source) {
 
   // ---- 1. Read every entry (nothing committed yet). ----
   {
-    std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(),
-                                                             &archive_read_free);
+    const ArchiveApi& ar = *IMAGED_TRY(archive_api());
+    std::unique_ptr<archive, decltype(ar.archive_read_free)> a(ar.archive_read_new(),
+                                                               ar.archive_read_free);
     if (!a) return fail(Errc::Internal, "archive_read_new failed");
-    archive_read_support_filter_all(a.get());
-    archive_read_support_format_tar(a.get());
-    ReadContext ctx{.source = &source};
+    ar.archive_read_support_filter_all(a.get());
+    ar.archive_read_support_format_tar(a.get());
+    ReadContext ctx{.ar = &ar, .source = &source};
     auto archive_error = [&](std::string_view what) -> Error {
       if (ctx.error) return ctx.error->context("reading the upload");
-      const char* msg = archive_error_string(a.get());
+      const char* msg = ar.archive_error_string(a.get());
       return bad(std::string(what) + ": " + (msg ? msg : "unknown error"));
     };
-    if (archive_read_open(a.get(), &ctx, nullptr, &read_cb, nullptr) != ARCHIVE_OK)
+    if (ar.archive_read_open(a.get(), &ctx, nullptr, &read_cb, nullptr) != ARCHIVE_OK)
       return fail(archive_error("the upload is not a tar archive"));
     int entries = 0;
     std::vector<char> buf(kReadChunk);
     for (;;) {
       archive_entry* e = nullptr;
-      const int r = archive_read_next_header(a.get(), &e);
+      const int r = ar.archive_read_next_header(a.get(), &e);
       if (r == ARCHIVE_EOF) break;
       if (r < ARCHIVE_WARN)
         return fail(archive_error(entries == 0 ? "the upload is not a tar archive"
@@ -233,16 +233,16 @@ Result<std::vector<std::string>> ImageLoader::load(const ByteSource& source) {
         return fail(
             bad("the archive has more than " + std::to_string(options_.max_entries) + " entries"));
       const std::string path =
-          IMAGED_TRY(clean_path(archive_entry_pathname(e), options_.max_depth));
-      if (archive_entry_hardlink(e))
+          IMAGED_TRY(clean_path(ar.archive_entry_pathname(e), options_.max_depth));
+      if (ar.archive_entry_hardlink(e))
         return fail(bad("archive entry \"" + path + "\" is a hard link, which is not allowed"));
-      const mode_t type = archive_entry_filetype(e);
+      const mode_t type = ar.archive_entry_filetype(e);
       if (type == AE_IFDIR) continue;
       if (type != AE_IFREG)
         return fail(bad("archive entry \"" + path + "\" is a " + std::string(type_name(type)) +
                         ", which is not allowed"));
       if (path.empty()) return fail(bad("archive entry with an empty name"));
-      const int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+      const int64_t size = ar.archive_entry_size_is_set(e) ? ar.archive_entry_size(e) : -1;
       if (size < 0 || size > options_.max_entry_size)
         return fail(bad("archive entry \"" + path + "\" declares an absurd size (" +
                         std::to_string(size) + " bytes, limit " +
@@ -256,7 +256,7 @@ Result<std::vector<std::string>> ImageLoader::load(const ByteSource& source) {
       std::string head;  // the first bytes, to decide where the file goes
       bool eof = false;
       auto read_more = [&]() -> Result<size_t> {
-        la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
+        la_ssize_t n = ar.archive_read_data(a.get(), buf.data(), buf.size());
         if (n < 0) return fail(archive_error("the tar archive is broken at \"" + path + "\""));
         return static_cast<size_t>(n);
       };

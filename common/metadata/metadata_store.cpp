@@ -39,11 +39,13 @@ Result<std::unique_ptr<MetadataStore>> MetadataStore::open(const std::filesystem
   auto writer = Connection::open(db_path, copts);
   if (!writer) return fail(ctx(writer.error()));
 
-  // 1. Schema first: a database from a newer imaged is refused before anything is written.
-  if (Status st = migrate(*writer); !st) return fail(ctx(st.error()));
+  // 1. A database from a newer imaged, or not ours, is refused before anything is written.
+  if (Status st = check_schema(*writer); !st) return fail(ctx(st.error()));
 
   // 2. WAL: readers never block the writer nor the writer readers, and a commit is one
-  //    sequential append to the -wal file. The mode is persistent in the file.
+  //    sequential append to the -wal file. The mode is persistent in the file. Set before the
+  //    migrations so that creating a fresh store is one WAL append rather than a rollback
+  //    journal's four fsyncs.
   auto mode = writer->query_text("PRAGMA journal_mode = WAL");
   if (!mode) return fail(ctx(mode.error()));
   if (*mode != "wal") {
@@ -60,6 +62,9 @@ Result<std::unique_ptr<MetadataStore>> MetadataStore::open(const std::filesystem
   //    loss) is closed by write(): a transaction that removed blob rows syncs the WAL before
   //    returning (see WriteTx::delete_image).
   if (Status st = writer->exec("PRAGMA synchronous = NORMAL"); !st) return fail(ctx(st.error()));
+
+  // 4. The schema.
+  if (Status st = migrate(*writer); !st) return fail(ctx(st.error()));
 
   return std::unique_ptr<MetadataStore>(new MetadataStore(db_path, options, std::move(*writer)));
 }

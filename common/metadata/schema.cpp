@@ -203,8 +203,7 @@ Result<int> schema_version(Connection& conn) {
   return static_cast<int>(IMAGED_TRY(conn.query_int("PRAGMA user_version")));
 }
 
-Status migrate(Connection& conn) {
-  // 1. Refuse what we must not touch, before writing anything.
+Status check_schema(Connection& conn) {
   const int version = IMAGED_TRY(schema_version(conn));
   if (version > kSchemaVersion) {
     return fail(Errc::FailedPrecondition, "meta.db has schema version " + std::to_string(version) +
@@ -218,7 +217,13 @@ Status migrate(Connection& conn) {
     return fail(Errc::FailedPrecondition,
                 "meta.db is an SQLite database but not an imaged metadata store");
   }
-  if (version == kSchemaVersion) return {};
+  return {};
+}
+
+Status migrate(Connection& conn) {
+  // 1. Refuse what we must not touch, before writing anything.
+  IMAGED_TRY(check_schema(conn));
+  if (IMAGED_TRY(schema_version(conn)) == kSchemaVersion) return {};
 
   // 2. Apply the missing migrations in one transaction: all of them or none.
   return without_foreign_keys(conn, [&]() -> Status {

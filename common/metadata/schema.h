@@ -17,10 +17,13 @@ inline constexpr int kApplicationId = 0x494d4744;
 // Reads PRAGMA user_version.
 Result<int> schema_version(Connection& conn);
 
+// Reads without writing: Errc::FailedPrecondition when the database is newer than
+// kSchemaVersion (a downgrade) or is not an imaged database.
+Status check_schema(Connection& conn);
+
 // Brings the database to kSchemaVersion in one IMMEDIATE transaction: a fresh (empty) database
 // gets every migration, an older one the missing ones; on failure nothing is changed.
-// Errc::FailedPrecondition when the database is newer than kSchemaVersion (a downgrade) or is
-// not an imaged database; Unavailable when another process holds the write lock past the busy
+// check_schema()'s errors; Unavailable when another process holds the write lock past the busy
 // timeout; DataLoss when a migration leaves a foreign-key violation.
 Status migrate(Connection& conn);
 

@@ -1,6 +1,6 @@
 #include "common/remotes/transport.h"
 
-#include <curl/curl.h>
+#include "common/remotes/curl_api.h"
 
 #include <algorithm>
 #include <array>
@@ -18,12 +18,12 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+  void operator()(curl_slist* l) const { (*curl_api())->curl_slist_free_all(l); }
 };
 using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
 
 struct EasyDeleter {
-  void operator()(CURL* h) const { curl_easy_cleanup(h); }
+  void operator()(CURL* h) const { (*curl_api())->curl_easy_cleanup(h); }
 };
 using Easy = std::unique_ptr<CURL, EasyDeleter>;
 
@@ -173,6 +173,11 @@ std::string hostname(const std::string& url) {
 }  // namespace
 
 struct Transport::Impl {
+  // libcurl is loaded by the first request (curl_api.h), not when the daemon starts.
+  std::once_flag loaded;
+  std::optional<Error> load_error;
+  const CurlApi* curl = nullptr;
+
   std::mutex pool_mu;
   std::vector<Easy> idle;
   CURLSH* share = nullptr;
@@ -194,32 +199,43 @@ struct Transport::Impl {
         return h;
       }
     }
-    return Easy(curl_easy_init());
+    return Easy(curl->curl_easy_init());
   }
   void release(Easy h, size_t max_idle) {
-    curl_easy_reset(h.get());  // keeps live connections and caches
+    curl->curl_easy_reset(h.get());  // keeps live connections and caches
     std::lock_guard lk(pool_mu);
     if (idle.size() < max_idle) idle.push_back(std::move(h));
+  }
+
+  // Loads libcurl and sets up the share on the first call; the same outcome afterwards.
+  Status load() {
+    std::call_once(loaded, [this] {
+      auto api = curl_api();
+      if (!api) {
+        load_error = api.error();
+        return;
+      }
+      curl = *api;
+      share = curl->curl_share_init();
+      curl->curl_share_setopt(share, CURLSHOPT_LOCKFUNC, &Impl::lock);
+      curl->curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, &Impl::unlock);
+      curl->curl_share_setopt(share, CURLSHOPT_USERDATA, this);
+      // Connections are not shared across threads (unsupported by libcurl); each pooled handle
+      // keeps its own. DNS answers and TLS sessions are shared.
+      curl->curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+      curl->curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    });
+    if (load_error) return fail(*load_error);
+    return {};
   }
 };
 
 Transport::Transport(TransportOptions options)
-    : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
-  curl_global_init(CURL_GLOBAL_DEFAULT);  // reference-counted; thread-safe in libcurl ≥ 7.84
-  impl_->share = curl_share_init();
-  curl_share_setopt(impl_->share, CURLSHOPT_LOCKFUNC, &Impl::lock);
-  curl_share_setopt(impl_->share, CURLSHOPT_UNLOCKFUNC, &Impl::unlock);
-  curl_share_setopt(impl_->share, CURLSHOPT_USERDATA, impl_.get());
-  // Connections are not shared across threads (unsupported by libcurl); each pooled handle
-  // keeps its own. DNS answers and TLS sessions are shared.
-  curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-  curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-}
+    : options_(std::move(options)), impl_(std::make_unique<Impl>()) {}
 
 Transport::~Transport() {
   impl_->idle.clear();  // handles first: they reference the share
-  curl_share_cleanup(impl_->share);
-  curl_global_cleanup();
+  if (impl_->share) impl_->curl->curl_share_cleanup(impl_->share);
 }
 
 std::expected<HttpResponse, TransportError> Transport::perform(const HttpRequest& req,
@@ -228,6 +244,9 @@ std::expected<HttpResponse, TransportError> Transport::perform(const HttpRequest
   const std::string what = go_method_name(req.method) + " \"" + req.url + "\"";
   if (stop.stop_requested())
     return std::unexpected(TransportError{FailureKind::Canceled, what + ": context canceled"});
+  if (Status st = impl_->load(); !st)
+    return std::unexpected(TransportError{FailureKind::Other, what + ": " + st.error().message});
+  const CurlApi& c = *impl_->curl;
   Easy easy = impl_->acquire();
   if (!easy)
     return std::unexpected(
@@ -245,7 +264,7 @@ std::expected<HttpResponse, TransportError> Transport::perform(const HttpRequest
   // 1. Headers. Accept-Encoding is never sent: blobs must arrive byte-exact.
   Slist headers;
   auto append = [&](const std::string& line) {
-    curl_slist* l = curl_slist_append(headers.get(), line.c_str());
+    curl_slist* l = c.curl_slist_append(headers.get(), line.c_str());
     if (l) {
       (void)headers.release();
       headers.reset(l);
@@ -256,50 +275,50 @@ std::expected<HttpResponse, TransportError> Transport::perform(const HttpRequest
     append("Content-Type:");  // no default form type from curl
   append("Expect:");
 
-  curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
-  curl_easy_setopt(h, CURLOPT_SHARE, impl_->share);
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+  c.curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
+  c.curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+  c.curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  c.curl_easy_setopt(h, CURLOPT_SHARE, impl_->share);
+  c.curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  c.curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  c.curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  c.curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+  c.curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options_.connect_timeout.count()));
   if (req.timeout.count() > 0)
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, req.tls_verify ? 1L : 0L);
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, req.tls_verify ? 2L : 0L);
-  if (!options_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &ex);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &ex);
-  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &on_progress);
-  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &ex);
+    c.curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));
+  c.curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, req.tls_verify ? 1L : 0L);
+  c.curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, req.tls_verify ? 2L : 0L);
+  if (!options_.ca_file.empty()) c.curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
+  c.curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  c.curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
+  c.curl_easy_setopt(h, CURLOPT_HEADERDATA, &ex);
+  c.curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
+  c.curl_easy_setopt(h, CURLOPT_WRITEDATA, &ex);
+  c.curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  c.curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &on_progress);
+  c.curl_easy_setopt(h, CURLOPT_XFERINFODATA, &ex);
 
   // 2. Method and body.
   if (req.method == "HEAD") {
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    c.curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
   } else if (req.method == "GET") {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    c.curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
   } else {
     int64_t size = req.body_source ? req.body_size : static_cast<int64_t>(req.body.size());
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, &on_upload);
-    curl_easy_setopt(h, CURLOPT_READDATA, &ex);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    c.curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    c.curl_easy_setopt(h, CURLOPT_READFUNCTION, &on_upload);
+    c.curl_easy_setopt(h, CURLOPT_READDATA, &ex);
+    c.curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+    c.curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   }
 
   // 3. Go.
-  CURLcode rc = curl_easy_perform(h);
+  CURLcode rc = c.curl_easy_perform(h);
   long os_errno = 0;
-  curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+  c.curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+  c.curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
+  c.curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
   impl_->release(std::move(easy), options_.max_idle_handles);
 
   if (rc == CURLE_OK) return std::move(ex.response);
@@ -307,7 +326,7 @@ std::expected<HttpResponse, TransportError> Transport::perform(const HttpRequest
   // 4. Classify the failure.
   TransportError err;
   err.body_bytes = ex.response.body_bytes;
-  std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+  std::string detail = errbuf[0] ? errbuf : c.curl_easy_strerror(rc);
   if (ex.canceled || stop.stop_requested()) {
     err.kind = FailureKind::Canceled;
     detail = "context canceled";

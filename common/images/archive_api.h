@@ -1,0 +1,36 @@
+// libarchive, opened on first use (see common/dynamic_library.h for why): docker save and
+// docker load are the only callers.
+//
+// archive_api() loads libarchive.so.13 once and resolves the functions save and load call;
+// later calls return the same table. Call them as `ar->archive_read_new()`.
+#pragma once
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "common/dynamic_library.h"
+#include "common/error.h"
+
+namespace imaged::images {
+
+#define IMAGED_ARCHIVE_API(X)                                                                    \
+  X(archive_error_string) X(archive_set_error)                                                   \
+  X(archive_read_new) X(archive_read_free) X(archive_read_support_filter_all)                    \
+  X(archive_read_support_format_tar) X(archive_read_open) X(archive_read_next_header)            \
+  X(archive_read_data)                                                                           \
+  X(archive_write_new) X(archive_write_free) X(archive_write_set_format_pax_restricted)          \
+  X(archive_write_set_bytes_in_last_block) X(archive_write_open2) X(archive_write_header)        \
+  X(archive_write_data) X(archive_write_close)                                                   \
+  X(archive_entry_new) X(archive_entry_free) X(archive_entry_pathname) X(archive_entry_hardlink) \
+  X(archive_entry_filetype) X(archive_entry_size_is_set) X(archive_entry_size)                   \
+  X(archive_entry_set_pathname) X(archive_entry_set_filetype) X(archive_entry_set_perm)          \
+  X(archive_entry_set_size) X(archive_entry_set_mtime)
+
+struct ArchiveApi {
+  IMAGED_ARCHIVE_API(IMAGED_API_MEMBER)
+};
+
+// Internal "cannot load libarchive.so.13: ..." when libarchive is not installed (libarchive13).
+Result<const ArchiveApi*> archive_api();
+
+}  // namespace imaged::images
