@@ -10,6 +10,7 @@
 #include "api/request.h"
 #include "api/response_writer.h"
 #include "api/router.h"
+#include "common/reference.h"
 
 namespace imaged::api {
 
@@ -43,16 +44,6 @@ bool no_v1_search(const Error& err) {
 }
 
 }  // namespace
-
-std::pair<std::string, std::string> split_search_term(std::string_view term) {
-  const auto slash = term.find('/');
-  if (slash == std::string_view::npos) return {"docker.io", std::string(term)};
-  const std::string_view first = term.substr(0, slash);
-  if (first.find('.') == std::string_view::npos && first.find(':') == std::string_view::npos &&
-      first != "localhost")
-    return {"docker.io", std::string(term)};
-  return {std::string(first), std::string(term.substr(slash + 1))};
-}
 
 void handle_images_search(const SearchBackend& backend, Request& request, ResponseWriter& writer) {
   int limit = kDefaultLimit;

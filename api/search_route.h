@@ -37,8 +37,6 @@ struct SearchBackend {
       catalog;
 };
 
-// moby's splitReposSearchTerm: {registry ("docker.io" for Hub), remaining term}.
-std::pair<std::string, std::string> split_search_term(std::string_view term);
 
 SearchBackend search_backend(remotes::RegistryClient& client);
 void register_search_routes(Router& router, SearchBackend backend);

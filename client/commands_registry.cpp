@@ -7,6 +7,7 @@
 #include "client/auth_config.h"
 #include "client/cli.h"
 #include "client/format.h"
+#include "common/reference.h"
 
 namespace imaged::client {
 
@@ -98,7 +99,8 @@ int cmd_search(Context& ctx, const ParsedArgs& a) {
   if (!http) return ctx.fail(http.error().message);
   HttpRequest req{.path = "/images/search",
                   .query = {{"term", a.positionals[0]}},
-                  .headers = {"X-Registry-Auth: " + registry_auth_header("")}};
+                  .headers = {"X-Registry-Auth: " +
+                              registry_auth_header(split_search_term(a.positionals[0]).first)}};
   if (a.has("limit")) req.query.emplace_back("limit", a.get("limit"));
   json filters = json::object();
   for (auto& f : a.all("filter")) {

@@ -579,4 +579,14 @@ bool reference_glob_match(std::string_view pattern, const Reference& ref) {
   return matched && *matched;
 }
 
+std::pair<std::string, std::string> split_search_term(std::string_view term) {
+  const auto slash = term.find('/');
+  if (slash == std::string_view::npos) return {"docker.io", std::string(term)};
+  const std::string_view first = term.substr(0, slash);
+  if (first.find('.') == std::string_view::npos && first.find(':') == std::string_view::npos &&
+      first != "localhost")
+    return {"docker.io", std::string(term)};
+  return {std::string(first), std::string(term.substr(slash + 1))};
+}
+
 }  // namespace imaged

@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/digest.h"
 #include "common/error.h"
@@ -106,6 +107,11 @@ Result<bool> path_match(std::string_view pattern, std::string_view name);
 Result<bool> familiar_match(std::string_view pattern, const Reference& ref);
 // familiar_match with a malformed pattern treated as no match.
 bool reference_glob_match(std::string_view pattern, const Reference& ref);
+
+// moby's splitReposSearchTerm, for `docker search TERM`: {registry, remaining term}. The first
+// path component is a registry when it has a '.' or ':' or is "localhost"; otherwise the
+// registry is "docker.io" and the term is kept whole.
+std::pair<std::string, std::string> split_search_term(std::string_view term);
 
 // Registry host a reference talks to: "docker.io" -> "registry-1.docker.io" is the remotes'
 // business, not this module's.
