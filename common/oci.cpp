@@ -10,8 +10,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int64_t kMaxConfigSize = 8 * 1024 * 1024;
-
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

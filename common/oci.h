@@ -72,6 +72,8 @@ inline constexpr std::string_view kManifestAccept =
 // Registries must not serve manifests larger than this (containerd's limit); larger ones are
 // refused before and after download.
 inline constexpr int64_t kMaxManifestSize = 4 * 1024 * 1024;
+// Image configs larger than this are refused (parse_image_config, pull, inspect).
+inline constexpr int64_t kMaxConfigSize = 8 * 1024 * 1024;
 
 bool is_manifest_media_type(std::string_view media_type);  // docker v2 or OCI image manifest
 bool is_index_media_type(std::string_view media_type);     // docker list or OCI index

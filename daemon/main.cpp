@@ -12,6 +12,7 @@
 
 #include "api/host_info.h"
 #include "api/auth_route.h"
+#include "api/distribution_route.h"
 #include "api/image_routes.h"
 #include "api/pull_route.h"
 #include "api/load_route.h"
@@ -143,6 +144,7 @@ int run(const daemon::Config& config, const daemon::Environment& env) {
   });
   api::register_auth_routes(router, api::login_with(registry));
   api::register_search_routes(router, api::search_backend(registry));
+  api::register_distribution_routes(router, api::distribution_inspect_with(registry));
   api::register_save_routes(router, archive_writer);
   api::register_load_routes(router, loader);
   api::register_inspect_probes(router);

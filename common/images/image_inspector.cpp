@@ -16,8 +16,6 @@ namespace imaged::images {
 
 namespace {
 
-constexpr size_t kMaxConfigSize = 8 * 1024 * 1024;
-
 // What one read transaction gathers about an image.
 struct Snapshot {
   metadata::ImageRecord record;
@@ -59,7 +57,7 @@ struct Config {
 Result<Config> read_config(content::Provider& content, const std::string& image_id,
                            std::string_view name) {
   const Digest digest = IMAGED_TRY(Digest::parse(image_id));
-  auto bytes = content::read_blob(content, digest, kMaxConfigSize);
+  auto bytes = content::read_blob(content, digest, oci::kMaxConfigSize);
   if (!bytes) {
     // Removed between the read transaction and now: the image is gone.
     if (bytes.error().code == Errc::NotFound) return fail(no_such_image(name));

@@ -20,6 +20,7 @@
 #include "common/images/timestamps.h"
 #include "common/metadata/metadata_store.h"
 #include "common/remotes/registry_client.h"
+#include "common/remotes/small_blob.h"
 
 namespace imaged::images {
 
@@ -27,7 +28,6 @@ std::string layer_short_id(const Digest& digest) { return std::string(digest.sho
 
 namespace {
 
-constexpr size_t kMaxConfigSize = 8 << 20;  // as oci::parse_image_config
 // A shared download tells its followers about progress at most every this many bytes.
 constexpr int64_t kPublishStep = 64 * 1024;
 
@@ -428,35 +428,19 @@ Result<std::optional<std::string>> Puller::Impl::up_to_date(const Reference& ref
 
 Result<std::string> Puller::Impl::fetch_config(const Reference& ref, const oci::Descriptor& desc,
                                                const remotes::CallContext& ctx) {
-  if (content.info(desc.digest)) return content::read_blob(content, desc.digest, kMaxConfigSize);
+  if (content.info(desc.digest))
+    return content::read_blob(content, desc.digest, oci::kMaxConfigSize);
   if (auto cached = recent_config(desc.digest)) return *cached;
-  if (desc.size < 0 || static_cast<size_t>(desc.size) > kMaxConfigSize)
-    return fail(Errc::InvalidArgument, "image config " + desc.digest.str() + " is too large (" +
-                                           std::to_string(desc.size) + " bytes)");
   // Shared by concurrent pulls of the same image, like the layers.
-  return config_flights.run(
-      desc.digest.str(), ctx.stop, [&](std::stop_token stop, auto&) -> Result<std::string> {
-        remotes::CallContext call = ctx;
-        call.stop = stop;
-        std::string bytes;
-        bytes.reserve(static_cast<size_t>(desc.size));
-        IMAGED_TRY(registry.fetch_blob(
-            ref, desc, 0,
-            [&](std::span<const std::byte> b) -> Status {
-              bytes.append(reinterpret_cast<const char*>(b.data()), b.size());
-              return {};
-            },
-            [&]() -> Status {
-              bytes.clear();
-              return {};
-            },
-            call));
-        if (static_cast<int64_t>(bytes.size()) != desc.size || Digest::of(bytes) != desc.digest)
-          return fail(Errc::FailedPrecondition,
-                      "image config verification failed for digest " + desc.digest.str());
-        remember_config(desc.digest, bytes);
-        return bytes;
-      });
+  return config_flights.run(desc.digest.str(), ctx.stop,
+                            [&](std::stop_token stop, auto&) -> Result<std::string> {
+                              remotes::CallContext call = ctx;
+                              call.stop = stop;
+                              std::string bytes = IMAGED_TRY(remotes::fetch_small_blob(
+                                  registry, ref, desc, oci::kMaxConfigSize, "image config", call));
+                              remember_config(desc.digest, bytes);
+                              return bytes;
+                            });
 }
 
 // ---- layers -------------------------------------------------------------------------------------

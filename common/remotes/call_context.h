@@ -27,6 +27,11 @@ struct CallContext {
   std::stop_token stop;
   // Called (on the calling thread) before each retry sleep. May be empty.
   std::function<void(const RetryNotice&)> on_retry;
+  // How a registry's refusal of a manifest (resolve, fetch_manifest) is worded: false as dockerd's
+  // pull words it ("manifest for busybox:nosuch not found: manifest unknown: manifest unknown",
+  // "pull access denied for x, ..."); true as the registry said it ("manifest unknown: manifest
+  // unknown"), as dockerd's distribution inspect shows it. The Errc is the same either way.
+  bool registry_error_text = false;
 };
 
 }  // namespace imaged::remotes

@@ -80,8 +80,11 @@ std::map<std::string, RateLimit> RegistryClient::rate_limits() const {
 namespace {
 
 // dockerd's wording for a manifest fetch that failed with a registry error (its
-// distribution/errors.go translatePullError / notFoundError).
-Error pull_error(const HttpResponse& resp, const std::string& method, const Reference& ref) {
+// distribution/errors.go translatePullError / notFoundError), or the registry's own text when
+// the caller asked for it (CallContext::registry_error_text).
+Error pull_error(const HttpResponse& resp, const std::string& method, const Reference& ref,
+                 const CallContext& ctx) {
+  if (ctx.registry_error_text) return error_from_response(resp, method);
   auto errors = parse_registry_errors(resp.body);
   std::string text = format_registry_errors(errors);
   std::string code = errors.empty() ? std::string() : errors.front().code;
@@ -205,7 +208,7 @@ Result<Resolved> RegistryClient::resolve(const Reference& ref, const CallContext
       }
     }
     // 3. A failing status: remember the most relevant error, try the next endpoint.
-    picked.add(pull_error(resp, method, ref),
+    picked.add(pull_error(resp, method, ref, ctx),
                resp.status == 404 ? ErrorPicker::kNotFound : ErrorPicker::kStatus);
   }
   return fail(picked.take(Error{Errc::NotFound, "no endpoint for " + ref.domain()}));
@@ -241,7 +244,7 @@ Result<std::string> RegistryClient::fetch_manifest(const Reference& repo,
     }
     impl_->note_answer(ep);
     if (!is_2xx(r->status)) {
-      picked.add(pull_error(*r, "GET", repo.with_digest(desc.digest)),
+      picked.add(pull_error(*r, "GET", repo.with_digest(desc.digest), ctx),
                  r->status == 404 ? ErrorPicker::kNotFound : ErrorPicker::kStatus);
       continue;
     }

@@ -16,6 +16,8 @@
 //                    connection refused"
 //   ResourceExhausted 429 after retries ("toomanyrequests: ...")
 //   DeadlineExceeded timeouts / stalls after retries
+// (CallContext::registry_error_text keeps a registry's own text for manifest errors instead:
+// "manifest unknown: manifest unknown".)
 #pragma once
 
 #include <cstdint>
