@@ -38,7 +38,7 @@ struct IndexedImage {
   std::vector<std::string> digests;    // familiar ("busybox@sha256:…"), sorted by full reference
   std::vector<uint32_t> tag_name_len;  // length of the familiar repository in tags[i]
   std::vector<uint32_t> digest_name_len;  // length of the familiar repository in digests[i]
-  int64_t shared_size = 0;                // uncompressed bytes of its layers other images also use
+  int64_t shared_size = 0;                // unpacked bytes of its layers other images also use
 };
 
 struct ImageIndex {

@@ -142,7 +142,7 @@ Result<std::vector<HistoryEntry>> image_history(metadata::MetadataStore& metadat
       if (layer >= config.parsed.diff_ids.size())
         return fail(Errc::InvalidArgument, "too many non-empty layers in History section");
       // The layer rows are in rootfs order; fall back to 0 if the store lacks the row.
-      e.size = layer < snap.layers.size() ? snap.layers[layer].uncompressed_size : 0;
+      e.size = layer < snap.layers.size() ? snap.layers[layer].diff_size() : 0;
       ++layer;
     }
     rows.push_back(std::move(e));

@@ -6,8 +6,8 @@
 // "container"/"container_config" as stored, RootFS diff IDs, LastTagTime.
 // history (moby image_history.go): one row per config history entry, newest first; the top row
 // carries the image ID and its tags (familiar; null when untagged), the others "<missing>" and
-// null; Size = uncompressed size of the layer a non-empty entry created (matched in order to the
-// image's layers), 0 for empty_layer entries.
+// null; Size = unpacked size (LayerRecord::diff_size(), dockerd's DiffSize) of the layer a
+// non-empty entry created (matched in order to the image's layers), 0 for empty_layer entries.
 // Errors: as lookup_image; NotFound when the image disappears meanwhile; DataLoss when the
 // config blob is missing or does not parse; InvalidArgument "too many non-empty layers in History
 // section" as dockerd.

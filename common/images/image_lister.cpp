@@ -151,7 +151,7 @@ Result<std::vector<ImageSummary>> list_images(const metadata::ReadTx& tx, const 
 
 Result<DiskUsage> disk_usage(const metadata::ReadTx& tx, const ImageIndex& index) {
   DiskUsage du;
-  du.layers_size = IMAGED_TRY(tx.usage()).layers_uncompressed_size;
+  du.layers_size = IMAGED_TRY(tx.usage()).layers_diff_size;
   du.images = IMAGED_TRY(list_images(tx, index, ListOptions{}, /*with_shared_size=*/true));
   return du;
 }

@@ -43,8 +43,8 @@ Result<std::vector<ImageSummary>> list_images(const metadata::ReadTx& tx, const 
                                               const ListOptions& options, bool with_shared_size);
 
 // GET /system/df: every image with SharedSize computed and the real container count (0), plus
-// LayersSize = uncompressed bytes of the distinct layer blobs (each counted once, from the blobs
-// table's reference counts).
+// LayersSize = unpacked bytes (dockerd's DiffSize) of the distinct layer blobs (each counted
+// once, from the blobs table's reference counts).
 Result<DiskUsage> disk_usage(const metadata::ReadTx& tx, const ImageIndex& index);
 
 // Labels of an image record as the API shows them: null when there are none, else an object.

@@ -1,5 +1,6 @@
 #include "common/images/image_loader.h"
 
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -51,6 +52,8 @@ struct FileEntry {
   oci::Compression compression = oci::Compression::None;
   Digest diff_id = Digest::of("");
   int64_t uncompressed_size = 0;
+  int64_t unpacked_size = 0;  // LayerDigests::unpacked_size, with its note
+  std::string unpacked_note;
   std::optional<std::string> diff_error;
 };
 
@@ -276,7 +279,7 @@ Result<std::vector<std::string>> ImageLoader::load(const ByteSource& source) {
           return {};
         }
         auto span = std::as_bytes(std::span(bytes.data(), bytes.size()));
-        return digester ? digester->write(span) : raw->writer->write(span);
+        return digester->write(span);
       };
       if (keep) {
         f->bytes.emplace();
@@ -288,8 +291,7 @@ Result<std::vector<std::string>> ImageLoader::load(const ByteSource& source) {
         f->ref = prefix + std::to_string(entries);
         f->writer = IMAGED_TRY(content_.writer(f->ref, size));
         f->compression = sniff(head);
-        if (f->compression != oci::Compression::None)
-          digester = IMAGED_TRY(LayerDigester::create(*f->writer, f->compression));
+        digester = IMAGED_TRY(LayerDigester::create(*f->writer, f->compression));
       }
       state.files.emplace(path, std::move(f));  // from here on, aborted with the state
       IMAGED_TRY(feed(head));
@@ -303,26 +305,22 @@ Result<std::vector<std::string>> ImageLoader::load(const ByteSource& source) {
           return fail(bad("the tar archive is broken at \"" + path + "\": short entry"));
         raw->digest = Digest::of(*raw->bytes);
         raw->diff_id = raw->digest;
-        raw->uncompressed_size = size;
+        raw->uncompressed_size = raw->unpacked_size = size;
       } else {
         // The digester buffers up to a chunk: hand it to the Writer before counting.
-        if (digester) IMAGED_TRY(digester->flush());
+        IMAGED_TRY(digester->flush());
         if (raw->writer->offset() != size)
           return fail(bad("the tar archive is broken at \"" + path + "\": short entry"));
-        if (digester) {
-          auto d = digester->finish();
-          digester.reset();
-          raw->digest = raw->writer->digest_so_far();
-          if (d) {
-            raw->diff_id = d->diff_id;
-            raw->uncompressed_size = d->uncompressed_size;
-          } else {
-            raw->diff_error = d.error().message;
-          }
+        auto d = digester->finish();
+        digester.reset();
+        raw->digest = raw->writer->digest_so_far();
+        if (d) {
+          raw->diff_id = d->diff_id;
+          raw->uncompressed_size = d->uncompressed_size;
+          raw->unpacked_size = d->unpacked_size;
+          raw->unpacked_note = std::move(d->unpacked_note);
         } else {
-          raw->digest = raw->writer->digest_so_far();
-          raw->diff_id = raw->digest;
-          raw->uncompressed_size = size;
+          raw->diff_error = d.error().message;
         }
       }
     }
@@ -517,6 +515,10 @@ Result<std::vector<std::string>> ImageLoader::load(const ByteSource& source) {
       rec.diff_id = lf->diff_id.str();
       rec.size = lf->size;
       rec.uncompressed_size = lf->uncompressed_size;
+      rec.unpacked_size = lf->unpacked_size;
+      if (!lf->unpacked_note.empty())
+        spdlog::warn("load: layer \"{}\": size as the tar's ({}): {}", lf->path,
+                     lf->uncompressed_size, lf->unpacked_note);
       rec.media_type = c.layer_media_types[i].empty()
                            ? std::string(layer_media_type(lf->compression))
                            : c.layer_media_types[i];

@@ -18,7 +18,7 @@ namespace {
 struct Outcome {
   std::vector<DeleteItem> items;
   std::vector<std::string> freed;  // blob digests whose last reference went (to unlink)
-  int64_t reclaimed = 0;           // uncompressed bytes of the freed layers
+  int64_t reclaimed = 0;           // diff_size() of the freed layers
   bool events = false;             // events were appended (notify after commit)
 };
 
@@ -140,7 +140,7 @@ class TxRemover {
       if (!std::binary_search(freed.begin(), freed.end(), it->digest)) continue;
       if (!reported.insert(it->digest).second) continue;
       out_.items.push_back(DeleteItem{DeleteItem::Kind::Deleted, it->digest});
-      out_.reclaimed += it->uncompressed_size;
+      out_.reclaimed += it->diff_size();
     }
     out_.freed.insert(out_.freed.end(), freed.begin(), freed.end());
     return {};

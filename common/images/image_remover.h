@@ -19,8 +19,9 @@
 // prune(options): dangling_only (default) removes images without tags (digest-only ones too, by
 //   removing their digest refs); otherwise every image (none is used by a container). until keeps
 //   images created after it; labels / label_not as dockerd's prune. One pass reaches the fixed
-//   point (there are no parent chains). SpaceReclaimed = uncompressed bytes of the layer blobs
-//   freed (consistent with Size and `system df`). Event prune with Attributes.reclaimed.
+//   point (there are no parent chains). SpaceReclaimed = unpacked bytes (diff_size(), dockerd's
+//   DiffSize) of the layer blobs freed (consistent with Size and `system df`). Event prune with
+//   Attributes.reclaimed.
 // `noprune` is accepted and has no effect: imaged images have no parent chain to prune.
 //
 // Errors: as lookup_image; Conflict as above; store errors (nothing changed then).

@@ -5,25 +5,38 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "common/images/decompressor.h"
+#include "common/images/tar_size_counter.h"
 
 namespace imaged::images {
 
 namespace {
 
-// The uncompressed side: decompressor → sha256 + byte count. Runs on one thread at a time.
+// What the uncompressed side yields.
+struct DiffResult {
+  Digest diff_id;  // meaningless when not hashed
+  int64_t size = 0;
+  int64_t unpacked_size = 0;
+  std::string unpacked_note;
+};
+
+// The uncompressed side: decompressor → sha256 (when `hash`) + byte count + tar walk. Runs on
+// one thread at a time.
 class DiffHasher {
  public:
-  explicit DiffHasher(std::unique_ptr<Decompressor> d) : decompressor_(std::move(d)) {}
+  DiffHasher(std::unique_ptr<Decompressor> d, bool hash)
+      : decompressor_(std::move(d)), hash_(hash) {}
 
   void feed(std::span<const std::byte> bytes) {
     if (error_ || bytes.empty()) return;  // after an error: drain, the digest decides
     auto st = decompressor_->update(bytes, [this](std::span<const std::byte> out) {
-      sha_.update(out);
+      if (hash_) sha_.update(out);
       size_ += static_cast<int64_t>(out.size());
+      tar_.update(out);
     });
     if (!st) error_ = st.error();
   }
@@ -31,23 +44,48 @@ class DiffHasher {
     decompressor_->reset();
     (void)sha_.finish();
     size_ = 0;
+    tar_.reset();
     error_.reset();
   }
-  // The diff_id and size, or the stream's error.
-  Result<std::pair<Digest, int64_t>> finish() {
+  // The stream's error, or what it yielded; a tar that cannot be walked is not an error: its
+  // unpacked size is then its byte count.
+  Result<DiffResult> finish() {
     if (!error_) {
       if (auto st = decompressor_->finish(); !st) error_ = st.error();
     }
     if (error_) return fail(*error_);
-    return std::pair{sha_.finish(), size_};
+    DiffResult out{.diff_id = sha_.finish(), .size = size_, .unpacked_size = size_};
+    if (auto unpacked = tar_.finish()) {
+      out.unpacked_size = *unpacked;
+    } else {
+      out.unpacked_note = unpacked.error().message;
+    }
+    return out;
   }
 
  private:
   std::unique_ptr<Decompressor> decompressor_;
+  bool hash_;
   Sha256 sha_;
   int64_t size_ = 0;
+  TarSizeCounter tar_;
   std::optional<Error> error_;
 };
+
+// The digests of a blob from its own digest and size and what its uncompressed side yielded.
+LayerDigests combine(const Digest& digest, int64_t size, bool compressed, DiffResult diff) {
+  if (!compressed && diff.size != size) {  // the walk missed bytes (a resume without replay)
+    diff.unpacked_size = size;
+    diff.unpacked_note =
+        "the tar walk saw " + std::to_string(diff.size) + " of " + std::to_string(size) + " bytes";
+  }
+  return LayerDigests{.digest = digest,
+                      .size = size,
+                      .diff_id = compressed ? std::move(diff.diff_id) : digest,
+                      .uncompressed_size = compressed ? diff.size : size,
+                      .unpacked_size = diff.unpacked_size,
+                      .unpacked_note = std::move(diff.unpacked_note)};
+}
 
 // What the producer hands to the second thread.
 struct Item {
@@ -76,7 +114,7 @@ struct LayerDigester::Impl {
   std::thread worker;
 
   Impl(content::Writer& w, LayerDigesterOptions o, bool c, std::unique_ptr<Decompressor> d)
-      : writer(w), options(o), compressed(c), diff(std::move(d)) {}
+      : writer(w), options(o), compressed(c), diff(std::move(d), c) {}
 
   bool threaded() const { return compressed && options.threaded; }
 
@@ -135,7 +173,7 @@ struct LayerDigester::Impl {
 
   // Hands a chunk to the uncompressed side (which keeps or recycles it).
   void feed_chunk(std::vector<std::byte>&& chunk) {
-    if (!compressed || chunk.empty()) return;
+    if (chunk.empty()) return;
     if (!threaded()) return diff.feed(chunk);
     push(Item{Item::Data, std::move(chunk)});
   }
@@ -156,7 +194,6 @@ struct LayerDigester::Impl {
 
   // Bytes that only the uncompressed side needs (a replayed partial ingest).
   void feed_copy(std::span<const std::byte> bytes) {
-    if (!compressed) return;
     if (!threaded()) return diff.feed(bytes);
     std::vector<std::byte> chunk = take_buffer();
     chunk.assign(bytes.begin(), bytes.end());
@@ -190,7 +227,7 @@ Result<std::unique_ptr<LayerDigester>> LayerDigester::create(content::Writer& wr
 
 Status LayerDigester::replay(content::ReaderAt& partial) {
   const int64_t length = impl_->writer.offset();
-  if (!impl_->compressed || length == 0) return {};
+  if (length == 0) return {};
   std::vector<std::byte> buf(impl_->options.chunk_bytes);
   int64_t at = 0;
   while (at < length) {
@@ -240,25 +277,15 @@ Result<LayerDigests> LayerDigester::finish() {
     d.push(Item{Item::End, {}});
     d.worker.join();
   }
-  LayerDigests out{.digest = d.writer.digest_so_far(),
-                   .size = d.writer.offset(),
-                   .diff_id = d.writer.digest_so_far(),
-                   .uncompressed_size = d.writer.offset()};
-  if (d.compressed) {
-    auto [diff_id, size] = IMAGED_TRY(d.diff.finish());
-    out.diff_id = std::move(diff_id);
-    out.uncompressed_size = size;
-  }
-  return out;
+  return combine(d.writer.digest_so_far(), d.writer.offset(), d.compressed,
+                 IMAGED_TRY(d.diff.finish()));
 }
 
 Result<LayerDigests> digest_committed_layer(content::ReaderAt& blob, const Digest& digest,
                                             oci::Compression compression) {
   const int64_t size = blob.size();
-  if (compression == oci::Compression::None)
-    return LayerDigests{
-        .digest = digest, .size = size, .diff_id = digest, .uncompressed_size = size};
-  DiffHasher diff(IMAGED_TRY(make_decompressor(compression)));
+  const bool compressed = compression != oci::Compression::None;
+  DiffHasher diff(IMAGED_TRY(make_decompressor(compression)), compressed);
   std::vector<std::byte> buf(1 << 20);
   for (int64_t at = 0; at < size;) {
     const size_t n = IMAGED_TRY(blob.read_at(buf, at));
@@ -266,9 +293,7 @@ Result<LayerDigests> digest_committed_layer(content::ReaderAt& blob, const Diges
     diff.feed(std::span<const std::byte>(buf.data(), n));
     at += static_cast<int64_t>(n);
   }
-  auto [diff_id, usize] = IMAGED_TRY(diff.finish());
-  return LayerDigests{
-      .digest = digest, .size = size, .diff_id = diff_id, .uncompressed_size = usize};
+  return combine(digest, size, compressed, IMAGED_TRY(diff.finish()));
 }
 
 }  // namespace imaged::images

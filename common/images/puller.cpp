@@ -536,11 +536,15 @@ Result<std::vector<metadata::LayerRecord>> Puller::Impl::fetch_layers(
     const LayerDigests& d = *t.result;
     if (d.diff_id != config.diff_ids[i])
       return fail(diff_id_mismatch(i, t.desc.digest, d.diff_id, config.diff_ids[i]));
+    if (!d.unpacked_note.empty() && t.first == i)
+      log->warn("layer {}: size as the tar's ({}): {}", t.desc.digest.str(), d.uncompressed_size,
+                d.unpacked_note);
     out.push_back(metadata::LayerRecord{.digest = t.desc.digest.str(),
                                         .diff_id = d.diff_id.str(),
                                         .size = d.size,
                                         .uncompressed_size = d.uncompressed_size,
-                                        .media_type = manifest.layers[i].media_type});
+                                        .media_type = manifest.layers[i].media_type,
+                                        .unpacked_size = d.unpacked_size});
   }
   return out;
 }

@@ -21,7 +21,7 @@ struct ImageSummary {
   std::vector<std::string> repo_tags;     // familiar form, sorted ("busybox:musl")
   std::vector<std::string> repo_digests;  // familiar form ("busybox@sha256:...")
   int64_t created = 0;                    // unix seconds, from the config
-  int64_t size = 0;                       // sum of uncompressed layer sizes (dockerd's Size)
+  int64_t size = 0;                       // sum of unpacked layer sizes (dockerd's Size)
   int64_t shared_size = -1;               // bytes of layers shared with other images; -1 unknown
   nlohmann::json labels;                  // null or object
   int containers = 0;                     // imaged runs no containers yet
@@ -89,7 +89,7 @@ struct PruneReport {
 };
 
 struct DiskUsage {
-  int64_t layers_size = 0;  // bytes of all layer blobs, each counted once
+  int64_t layers_size = 0;  // unpacked bytes of all layer blobs, each counted once
   std::vector<ImageSummary> images;
 };
 

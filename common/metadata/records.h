@@ -23,7 +23,7 @@ struct ImageRecord {
   std::string docker_version;
   std::string comment;
   // Derived by put_image (the values passed in are ignored):
-  int64_t size = 0;                // sum of the layers' uncompressed sizes (dockerd's Size)
+  int64_t size = 0;                // sum of the layers' diff_size() (dockerd's Size)
   int64_t content_size = 0;        // bytes of all distinct blobs: config + manifests + layers
   std::string labels_json = "{}";  // the config's Labels as a JSON object
   std::string config_media_type;
@@ -42,6 +42,12 @@ struct LayerRecord {
   int64_t size = 0;     // compressed bytes
   int64_t uncompressed_size = 0;
   std::string media_type;
+  // Bytes of the layer unpacked, as dockerd's overlay2 measures them (its DiffSize; see
+  // images/tar_size_counter.h). nullopt for rows written before schema version 4.
+  std::optional<int64_t> unpacked_size;
+
+  // What imaged reports as the layer's size: unpacked_size, else the uncompressed tar size.
+  int64_t diff_size() const { return unpacked_size.value_or(uncompressed_size); }
 
   bool operator==(const LayerRecord&) const = default;
 };
@@ -123,6 +129,7 @@ struct BlobRecord {
   int64_t uncompressed_size = 0;    // for layers; equals size for configs and manifests
   BlobKind kind = BlobKind::Layer;  // the role of the first image that brought it
   int64_t refs = 0;
+  std::optional<int64_t> unpacked_size;  // layers: LayerRecord::unpacked_size, once known
 
   bool operator==(const BlobRecord&) const = default;
 };
@@ -134,6 +141,7 @@ struct StoreUsage {
   int64_t content_size = 0;              // bytes of all referenced blobs (what the store holds)
   int64_t layers_size = 0;               // compressed bytes of distinct layer blobs
   int64_t layers_uncompressed_size = 0;  // uncompressed bytes of distinct layer blobs
+  int64_t layers_diff_size = 0;  // unpacked bytes of distinct layer blobs (dockerd's LayersSize)
 
   bool operator==(const StoreUsage&) const = default;
 };

@@ -155,6 +155,14 @@ CREATE TRIGGER names_version_repo_digests_update AFTER UPDATE ON repo_digests
 CREATE TRIGGER names_version_repo_digests_delete AFTER DELETE ON repo_digests
   BEGIN UPDATE names_version SET version = version + 1 WHERE id = 1; END;
 )sql"},
+    Migration{4, "unpacked layer sizes (dockerd's DiffSize)", R"sql(
+-- Bytes of a layer unpacked, as dockerd's overlay2 measures them; NULL for layers recorded before
+-- (readers fall back to uncompressed_size). In both tables, like uncompressed_size.
+ALTER TABLE image_layers ADD COLUMN unpacked_size INTEGER CHECK (unpacked_size >= 0);
+ALTER TABLE blobs ADD COLUMN unpacked_size INTEGER CHECK (unpacked_size >= 0);
+DROP INDEX blobs_by_kind;
+CREATE INDEX blobs_by_kind ON blobs(kind, size, uncompressed_size, unpacked_size);
+)sql"},
 };
 
 static_assert(kMigrations.back().version == kSchemaVersion,

@@ -10,7 +10,7 @@
 namespace imaged::metadata {
 
 // The version this build writes and understands.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 // PRAGMA application_id of meta.db ("IMGD"), so that a foreign SQLite file is recognised.
 inline constexpr int kApplicationId = 0x494d4744;
 

@@ -94,15 +94,18 @@ Status require_image(Connection& conn, std::string_view image_id) {
   return {};
 }
 
-// Increments the blob's reference count, creating its row with refs = 1 when missing.
-// InvalidArgument when the row exists with a different size (the same digest cannot have two
-// sizes: one of the callers is wrong).
+// Increments the blob's reference count, creating its row with refs = 1 when missing; an
+// existing row without an unpacked size takes this one. InvalidArgument when the row exists with
+// a different size (the same digest cannot have two sizes: one of the callers is wrong).
 Status add_blob_ref(Connection& conn, std::string_view digest, int64_t size,
-                    int64_t uncompressed_size, BlobKind kind) {
-  Statement st = IMAGED_TRY(conn.prepare(
-      "INSERT INTO blobs (digest, size, uncompressed_size, kind, refs) VALUES (?1, ?2, ?3, ?4, 1) "
-      "ON CONFLICT (digest) DO UPDATE SET refs = refs + 1 RETURNING size"));
-  st.bind_all(digest, size, uncompressed_size, blob_kind_name(kind));
+                    int64_t uncompressed_size, std::optional<int64_t> unpacked_size,
+                    BlobKind kind) {
+  Statement st = IMAGED_TRY(
+      conn.prepare("INSERT INTO blobs (digest, size, uncompressed_size, kind, refs, unpacked_size) "
+                   "VALUES (?1, ?2, ?3, ?4, 1, ?5) ON CONFLICT (digest) DO UPDATE SET "
+                   "refs = refs + 1, unpacked_size = IFNULL(unpacked_size, excluded.unpacked_size) "
+                   "RETURNING size"));
+  st.bind_all(digest, size, uncompressed_size, blob_kind_name(kind), unpacked_size);
   if (!IMAGED_TRY(st.step())) return fail(Errc::Internal, "upsert of blob returned no row");
   if (st.int64(0) != size) {
     return fail(Errc::InvalidArgument, "blob " + std::string(digest) + " is recorded with " +
@@ -139,6 +142,9 @@ Status insert_manifest(Connection& conn, std::string_view image_id, const Manife
 
 // The number of distinct images referencing blobs.digest, as a correlated subquery on the three
 // referencing tables (each probe uses an index). Used by the integrity check and the repair.
+// LayerRecord::diff_size() of image_layers row `l`.
+#define IMAGED_LAYER_DIFF_SIZE "IFNULL(l.unpacked_size, l.uncompressed_size)"
+
 #define IMAGED_RECOUNT_REFS                                              \
   "(SELECT count(*) FROM ("                                              \
   "SELECT id FROM images WHERE id = blobs.digest "                       \
@@ -190,11 +196,12 @@ Result<int64_t> ReadTx::image_count() const {
 
 Result<std::vector<LayerRecord>> ReadTx::layers_of(std::string_view image_id) const {
   Statement st =
-      IMAGED_TRY(conn_.prepare("SELECT digest, diff_id, size, uncompressed_size, media_type "
-                               "FROM image_layers WHERE image_id = ?1 ORDER BY position"));
+      IMAGED_TRY(conn_.prepare("SELECT digest, diff_id, size, uncompressed_size, media_type, "
+                               "unpacked_size FROM image_layers WHERE image_id = ?1 "
+                               "ORDER BY position"));
   st.bind(1, image_id);
   return collect<LayerRecord>(st, [](const Statement& s) {
-    return LayerRecord{s.text(0), s.text(1), s.int64(2), s.int64(3), s.text(4)};
+    return LayerRecord{s.text(0), s.text(1), s.int64(2), s.int64(3), s.text(4), s.opt_int64(5)};
   });
 }
 
@@ -311,10 +318,13 @@ Result<std::vector<std::string>> ReadTx::referenced_blobs() const {
 }
 
 Result<std::vector<BlobRecord>> ReadTx::list_blobs() const {
-  Statement st = IMAGED_TRY(conn_.prepare(
-      "SELECT digest, size, uncompressed_size, kind, refs FROM blobs ORDER BY digest"));
+  Statement st = IMAGED_TRY(
+      conn_.prepare("SELECT digest, size, uncompressed_size, kind, refs, unpacked_size FROM blobs "
+                    "ORDER BY digest"));
   return collect<BlobRecord>(st, [](const Statement& s) {
-    return BlobRecord{s.text(0), s.int64(1), s.int64(2), blob_kind_from(s.text(3)), s.int64(4)};
+    BlobRecord r{s.text(0), s.int64(1), s.int64(2), blob_kind_from(s.text(3)), s.int64(4)};
+    r.unpacked_size = s.opt_int64(5);
+    return r;
   });
 }
 
@@ -324,14 +334,16 @@ Result<StoreUsage> ReadTx::usage() const {
   Statement st = IMAGED_TRY(conn_.prepare(
       "SELECT (SELECT count(*) FROM images), count(*), IFNULL(SUM(size), 0), "
       "IFNULL(SUM(CASE WHEN kind = 'layer' THEN size END), 0), "
-      "IFNULL(SUM(CASE WHEN kind = 'layer' THEN uncompressed_size END), 0) FROM blobs"));
+      "IFNULL(SUM(CASE WHEN kind = 'layer' THEN uncompressed_size END), 0), "
+      "IFNULL(SUM(CASE WHEN kind = 'layer' THEN IFNULL(unpacked_size, uncompressed_size) END), 0) "
+      "FROM blobs"));
   if (!IMAGED_TRY(st.step())) return fail(Errc::Internal, "usage query returned no row");
-  return StoreUsage{st.int64(0), st.int64(1), st.int64(2), st.int64(3), st.int64(4)};
+  return StoreUsage{st.int64(0), st.int64(1), st.int64(2), st.int64(3), st.int64(4), st.int64(5)};
 }
 
 Result<int64_t> ReadTx::shared_size(std::string_view image_id) const {
   Statement st = IMAGED_TRY(
-      conn_.prepare("SELECT IFNULL(SUM(l.uncompressed_size), 0) FROM image_layers l "
+      conn_.prepare("SELECT IFNULL(SUM(" IMAGED_LAYER_DIFF_SIZE "), 0) FROM image_layers l "
                     "JOIN blobs b ON b.digest = l.digest WHERE l.image_id = ?1 AND b.refs > 1"));
   st.bind(1, image_id);
   if (!IMAGED_TRY(st.step())) return int64_t{0};
@@ -339,9 +351,10 @@ Result<int64_t> ReadTx::shared_size(std::string_view image_id) const {
 }
 
 Result<std::unordered_map<std::string, int64_t>> ReadTx::shared_sizes() const {
-  Statement st = IMAGED_TRY(conn_.prepare(
-      "SELECT l.image_id, SUM(CASE WHEN b.refs > 1 THEN l.uncompressed_size ELSE 0 END) "
-      "FROM image_layers l JOIN blobs b ON b.digest = l.digest GROUP BY l.image_id"));
+  Statement st =
+      IMAGED_TRY(conn_.prepare(
+          "SELECT l.image_id, SUM(CASE WHEN b.refs > 1 THEN " IMAGED_LAYER_DIFF_SIZE " ELSE 0 END) "
+          "FROM image_layers l JOIN blobs b ON b.digest = l.digest GROUP BY l.image_id"));
   std::unordered_map<std::string, int64_t> out;
   while (IMAGED_TRY(st.step())) out.emplace(st.text(0), st.int64(1));
   return out;
@@ -452,6 +465,7 @@ Result<bool> WriteTx::put_image(const ImageRecord& image, std::span<const LayerR
     IMAGED_TRY(check_digest(layer.diff_id, "layer diff_id"));
     IMAGED_TRY(check_size(layer.size, "layer size"));
     IMAGED_TRY(check_size(layer.uncompressed_size, "layer uncompressed size"));
+    if (layer.unpacked_size) IMAGED_TRY(check_size(*layer.unpacked_size, "layer unpacked size"));
   }
   for (size_t i = 0; i < manifests.size(); ++i) {
     IMAGED_TRY(validate_manifest(manifests[i]));
@@ -467,28 +481,30 @@ Result<bool> WriteTx::put_image(const ImageRecord& image, std::span<const LayerR
     std::string_view digest;
     int64_t size;
     int64_t uncompressed_size;
+    std::optional<int64_t> unpacked_size;
     BlobKind kind;
   };
   std::vector<Blob> blobs;
   std::unordered_map<std::string_view, size_t> seen;
-  auto add = [&](std::string_view digest, int64_t size, int64_t usize, BlobKind kind) -> Status {
+  auto add = [&](std::string_view digest, int64_t size, int64_t usize,
+                 std::optional<int64_t> unpacked, BlobKind kind) -> Status {
     auto [it, inserted] = seen.emplace(digest, blobs.size());
     if (inserted) {
-      blobs.push_back(Blob{digest, size, usize, kind});
+      blobs.push_back(Blob{digest, size, usize, unpacked, kind});
     } else if (blobs[it->second].size != size) {
       return fail(Errc::InvalidArgument,
                   "blob " + std::string(digest) + " is listed with two sizes in image " + image.id);
     }
     return {};
   };
-  IMAGED_TRY(add(image.id, image.config_size, image.config_size, BlobKind::Config));
+  IMAGED_TRY(add(image.id, image.config_size, image.config_size, std::nullopt, BlobKind::Config));
   for (const ManifestRecord& m : manifests) {
-    IMAGED_TRY(add(m.digest, m.size, m.size, BlobKind::Manifest));
+    IMAGED_TRY(add(m.digest, m.size, m.size, std::nullopt, BlobKind::Manifest));
   }
   int64_t size = 0;
   for (const LayerRecord& l : layers) {
-    IMAGED_TRY(add(l.digest, l.size, l.uncompressed_size, BlobKind::Layer));
-    size += l.uncompressed_size;
+    IMAGED_TRY(add(l.digest, l.size, l.uncompressed_size, l.unpacked_size, BlobKind::Layer));
+    size += l.diff_size();
   }
   int64_t content_size = 0;
   for (const Blob& b : blobs) content_size += b.size;
@@ -501,7 +517,8 @@ Result<bool> WriteTx::put_image(const ImageRecord& image, std::span<const LayerR
       if (IMAGED_TRY(st.step())) return false;
     }
     for (const Blob& b : blobs) {
-      IMAGED_TRY(add_blob_ref(conn_, b.digest, b.size, b.uncompressed_size, b.kind));
+      IMAGED_TRY(
+          add_blob_ref(conn_, b.digest, b.size, b.uncompressed_size, b.unpacked_size, b.kind));
     }
     {
       Statement st = IMAGED_TRY(conn_.prepare(
@@ -517,11 +534,10 @@ Result<bool> WriteTx::put_image(const ImageRecord& image, std::span<const LayerR
     for (size_t i = 0; i < layers.size(); ++i) {
       const LayerRecord& l = layers[i];
       Statement st = IMAGED_TRY(conn_.prepare(
-          "INSERT INTO image_layers "
-          "(image_id, position, digest, diff_id, size, uncompressed_size, media_type) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+          "INSERT INTO image_layers (image_id, position, digest, diff_id, size, "
+          "uncompressed_size, media_type, unpacked_size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
       st.bind_all(image.id, static_cast<int64_t>(i), l.digest, l.diff_id, l.size,
-                  l.uncompressed_size, l.media_type);
+                  l.uncompressed_size, l.media_type, l.unpacked_size);
       IMAGED_TRY(st.run());
     }
     for (const ManifestRecord& m : manifests) IMAGED_TRY(insert_manifest(conn_, image.id, m));
@@ -541,7 +557,7 @@ Result<int64_t> WriteTx::add_manifests(std::string_view image_id,
       // the image counts once per blob.
       const bool known = IMAGED_TRY(image_references(conn_, image_id, m.digest));
       if (known) continue;
-      IMAGED_TRY(add_blob_ref(conn_, m.digest, m.size, m.size, BlobKind::Manifest));
+      IMAGED_TRY(add_blob_ref(conn_, m.digest, m.size, m.size, std::nullopt, BlobKind::Manifest));
       IMAGED_TRY(insert_manifest(conn_, image_id, m));
       ++added;
       added_bytes += m.size;
@@ -745,12 +761,13 @@ Result<RefRepair> WriteTx::recompute_blob_refs() {
     //    true" lets the parser tell the upsert clause from a join's ON.
     IMAGED_TRY(
         run_sql(conn_,
-                "INSERT INTO blobs (digest, size, uncompressed_size, kind, refs) "
-                "SELECT digest, size, usize, kind, 0 FROM ("
-                "SELECT id AS digest, config_size AS size, config_size AS usize, 'config' AS kind "
-                "FROM images "
-                "UNION ALL SELECT digest, size, size, 'manifest' FROM image_manifests "
-                "UNION ALL SELECT digest, size, uncompressed_size, 'layer' FROM image_layers) "
+                "INSERT INTO blobs (digest, size, uncompressed_size, kind, refs, unpacked_size) "
+                "SELECT digest, size, usize, kind, 0, unpacked FROM ("
+                "SELECT id AS digest, config_size AS size, config_size AS usize, 'config' AS kind, "
+                "NULL AS unpacked FROM images "
+                "UNION ALL SELECT digest, size, size, 'manifest', NULL FROM image_manifests "
+                "UNION ALL SELECT digest, size, uncompressed_size, 'layer', unpacked_size "
+                "FROM image_layers) "
                 "WHERE true ON CONFLICT (digest) DO NOTHING"));
     repair.rows_added = conn_.changes();
     // 2. Every count from a recount (the rows just added start at 0 and are fixed here too).

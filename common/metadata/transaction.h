@@ -77,8 +77,8 @@ class ReadTx {
   Result<std::vector<std::string>> referenced_blobs() const;
   Result<std::vector<BlobRecord>> list_blobs() const;
   Result<StoreUsage> usage() const;
-  // Uncompressed bytes of the image's layers that some other image also references (refs > 1),
-  // summed per layer position like Size. 0 for an unknown image.
+  // LayerRecord::diff_size() of the image's layers that some other image also references
+  // (refs > 1), summed per layer position like Size. 0 for an unknown image.
   Result<int64_t> shared_size(std::string_view image_id) const;
   // shared_size of every image that has layers, in one grouped query.
   Result<std::unordered_map<std::string, int64_t>> shared_sizes() const;
@@ -105,8 +105,9 @@ class ReadTx {
 class WriteTx : public ReadTx {
  public:
   // Records a new image with its layers (in order) and the manifests/indexes it was pulled
-  // through; computes image.size and image.content_size; increments refs of every distinct blob
-  // it references (config, manifests, layers), creating blobs rows as needed. Returns true when
+  // through; computes image.size (sum of the layers' diff_size()) and image.content_size;
+  // increments refs of every distinct blob it references (config, manifests, layers), creating
+  // blobs rows as needed (and filling a layer row's missing unpacked_size). Returns true when
   // added, false when the id already exists (nothing is changed then).
   // InvalidArgument for malformed digests, negative sizes, a manifest listed twice, or a blob
   // whose size disagrees with the size already recorded for it.

@@ -48,7 +48,8 @@ Reply request(const Daemon& d, const std::string& method, const std::string& pat
 
 ImageSpec busybox() {
   ImageSpec s;
-  s.layers = {LayerSpec{"busybox layer bytes", 1986560}};
+  // The seed layer: a 1 986 560-byte tar that unpacks to 1 982 277 bytes (busybox + 3 symlinks).
+  s.layers = {LayerSpec{"busybox layer bytes", 1986560, 1982277}};
   s.tags = {"busybox:musl"};
   s.comment = "";
   return s;
@@ -65,7 +66,8 @@ TEST_CASE("daemon images: JSON shapes and statuses per API version", "[images][a
   CHECK(v41.status == 200);
   CHECK(v41.content_type == "application/json");
   REQUIRE(v41.doc().size() == 1);
-  CHECK(v41.doc()[0]["VirtualSize"] == 1986560);
+  CHECK(v41.doc()[0]["Size"] == 1982277);
+  CHECK(v41.doc()[0]["VirtualSize"] == 1982277);
   CHECK(v41.doc()[0]["Containers"] == -1);
   CHECK(v41.doc()[0]["RepoTags"] == json{"busybox:musl"});
   auto v44 = request(d, "GET", "/v1.44/images/json");
@@ -90,6 +92,8 @@ TEST_CASE("daemon images: JSON shapes and statuses per API version", "[images][a
   auto hist = request(d, "GET", "/v1.41/images/busybox:musl/history").doc();
   CHECK(hist[0]["Id"] == img.id);
   CHECK(hist[0]["Tags"] == json{"busybox:media", "busybox:musl"});
+  CHECK(hist[1]["Size"] == 1982277);
+  CHECK(i41["Size"] == 1982277);
 
   auto missing = request(d, "GET", "/v1.41/images/nosuch/json");
   CHECK(missing.status == 404);
@@ -107,7 +111,7 @@ TEST_CASE("daemon images: JSON shapes and statuses per API version", "[images][a
             " (must be forced) - image is referenced in multiple repositories");
 
   auto df = request(d, "GET", "/v1.41/system/df").doc();
-  CHECK(df["LayersSize"] == 1986560);
+  CHECK(df["LayersSize"] == 1982277);
   CHECK(df["Images"].size() == 1);
 
   auto rmi = request(d, "DELETE", "/v1.41/images/busybox:media");
@@ -169,8 +173,8 @@ TEST_CASE("daemon images: the docker CLI tags, lists, inspects and removes",
   CHECK(ids.out == img.short_id() + "\n" + img.short_id() + "\n");
   auto table =
       d.docker({"images", "busybox", "--format", "{{.Repository}} {{.Tag}} {{.ID}} {{.Size}}"});
-  CHECK(table.out == "busybox media " + img.short_id() + " 1.99MB\nbusybox musl " + img.short_id() +
-                         " 1.99MB\n");
+  CHECK(table.out == "busybox media " + img.short_id() + " 1.98MB\nbusybox musl " + img.short_id() +
+                         " 1.98MB\n");
   CHECK(d.docker({"inspect", "--format", "{{.Id}}", "busybox:media"}).out == img.id + "\n");
   CHECK(d.docker({"image", "inspect", "--format", "{{.Id}}", "busybox:musl"}).out == img.id + "\n");
   auto history = d.docker({"history", "busybox:musl"});

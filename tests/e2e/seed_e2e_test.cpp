@@ -113,7 +113,7 @@ TEST_CASE("e2e seed: pull busybox:musl, tag busybox:media, one image stored once
   CHECK(media[2] == s.short_id);
   CHECK(musl[2] == s.short_id);
   CHECK(media.back() == musl.back());
-  CHECK(media.back() == "1.99MB");
+  CHECK(media.back() == "1.98MB");
   CHECK(s.shell("docker images busybox -q | sort -u | wc -l").out == "1\n");
   CHECK(s.shell("docker images busybox | tail -n +2 | wc -l").out == "2\n");
   CHECK(s.shell("docker images busybox:musl -q").out == s.short_id + "\n");
@@ -147,7 +147,7 @@ TEST_CASE("e2e seed: pull busybox:musl, tag busybox:media, one image stored once
   CHECK(columns(history[1]).back() == "0B");
   CHECK(columns(history[2])[0] == "<missing>");
   CHECK(contains(history[2], "ADD file:"));
-  CHECK(columns(history[2]).back() == "1.99MB");
+  CHECK(columns(history[2]).back() == "1.98MB");
 
   // 6. Digests, reference filter, format table.
   auto digests = split_lines(s.docker({"images", "--digests", "busybox"}).out);
@@ -163,9 +163,9 @@ TEST_CASE("e2e seed: pull busybox:musl, tag busybox:media, one image stored once
         "REPOSITORY   TAG       IMAGE ID       SIZE\n"
         "busybox      media     " +
             s.short_id +
-            "   1.99MB\n"
+            "   1.98MB\n"
             "busybox      musl      " +
-            s.short_id + "   1.99MB\n");
+            s.short_id + "   1.98MB\n");
   CHECK(s.docker({"images", "busybox", "--format", "{{.Repository}}:{{.Tag}} -> {{.ID}}"}).out ==
         "busybox:media -> " + s.short_id + "\nbusybox:musl -> " + s.short_id + "\n");
 
@@ -176,7 +176,7 @@ TEST_CASE("e2e seed: pull busybox:musl, tag busybox:media, one image stored once
   CHECK(images_row[0] == "Images");
   CHECK(images_row[1] == "1");  // TOTAL
   CHECK(images_row[2] == "0");  // ACTIVE
-  CHECK(images_row[3] == "1.987MB");
+  CHECK(images_row[3] == "1.982MB");
   auto dfv = s.docker({"system", "df", "-v"});
   CHECK(s.shell("docker system df -v | grep -c " + s.short_id).out == "1\n");
   CHECK(contains(dfv.out, "Images space usage:"));
@@ -240,7 +240,7 @@ TEST_CASE("e2e seed: pull busybox:musl, tag busybox:media, one image stored once
   CHECK(columns(dangling[1])[1] == "<none>");
   auto pruned = s.docker({"image", "prune", "-f"});
   CHECK(pruned.out == "Deleted Images:\nuntagged: busybox@" + s.digest + "\ndeleted: " + s.id +
-                          "\ndeleted: " + s.layer + "\n\nTotal reclaimed space: 1.987MB\n");
+                          "\ndeleted: " + s.layer + "\n\nTotal reclaimed space: 1.982MB\n");
   CHECK_FALSE(s.blob_exists(s.layer));
   CHECK(s.docker({"image", "prune", "-f"}).out == "Total reclaimed space: 0B\n");
 }

@@ -216,14 +216,17 @@ class Blobs:
         if args.cache_dir and os.path.exists(index):
             with open(index) as f:
                 record = json.load(f)
-            if os.path.exists(record["path"]) and os.path.getsize(record["path"]) == record["size"]:
+            if os.path.exists(record["path"]) and os.path.getsize(record["path"]) == record["size"] \
+                    and "unpacked_size" in record:
                 log(args, "layer %s: %s (cached)" % (key, record["digest"]))
                 return record
         self.counter += 1
         tmp = os.path.join(self.dir, "layer-%d-%d.tmp" % (os.getpid(), self.counter))
         writer = LayerWriter(tmp, compression, args.gzip_level, args.zstd_level)
+        unpacked = 0  # dockerd's DiffSize: file sizes + symlink target lengths (no hard links here)
         with tarfile.open(fileobj=writer, mode="w|", format=tarfile.USTAR_FORMAT) as tar:
             for info, fileobj in members_fn():
+                unpacked += info.size if info.isreg() else len(info.linkname) if info.issym() else 0
                 tar.addfile(info, fileobj)
                 if hasattr(fileobj, "close"):
                     fileobj.close()
@@ -235,7 +238,8 @@ class Blobs:
         record = {
             "digest": digest, "size": size, "path": path, "compression": compression,
             "diff_id": "sha256:" + writer.tar_sha.hexdigest(),
-            "uncompressed_size": writer.tar_size, "created_by": members_label(key),
+            "uncompressed_size": writer.tar_size, "unpacked_size": unpacked,
+            "created_by": members_label(key),
         }
         if args.cache_dir:
             with open(index + ".tmp", "w") as f:
@@ -521,7 +525,8 @@ def build_layers(blobs, args, content, compression, cache):
 def image_summary(host, repo, tag, image):
     layers = [{"digest": l["digest"], "size": l["size"],
                "media_type": layer_media_type_for(image, i),
-               "diff_id": l["diff_id"], "uncompressed_size": l["uncompressed_size"]}
+               "diff_id": l["diff_id"], "uncompressed_size": l["uncompressed_size"],
+               "unpacked_size": l["unpacked_size"]}
               for i, l in enumerate(image["layers"])]
     out = {"repo": repo, "tag": tag,
            "reference": "%s/%s%s" % (host, repo, ":" + tag if tag else "") if host else None,
@@ -533,7 +538,8 @@ def image_summary(host, repo, tag, image):
            "layer_digests": [l["digest"] for l in layers],
            "diff_ids": [l["diff_id"] for l in layers],
            "total_size": sum(l["size"] for l in layers),
-           "total_uncompressed_size": sum(l["uncompressed_size"] for l in layers)}
+           "total_uncompressed_size": sum(l["uncompressed_size"] for l in layers),
+           "total_unpacked_size": sum(l["unpacked_size"] for l in layers)}
     return out
 
 

@@ -80,13 +80,13 @@ ImportedImage import_image(content::LocalStore& content_store, metadata::Metadat
          "write layer");
     layers.push_back(metadata::LayerRecord{digest.str(), diff_id.str(),
                                            static_cast<int64_t>(l.bytes.size()), usize,
-                                           std::string(oci::kDockerLayerGzip)});
+                                           std::string(oci::kDockerLayerGzip), l.unpacked_size});
     layer_descs.push_back(
         {{"mediaType", oci::kDockerLayerGzip}, {"size", l.bytes.size()}, {"digest", digest.str()}});
     out.layer_digests.push_back(digest.str());
     out.diff_ids.push_back(diff_id.str());
     out.uncompressed_sizes.push_back(usize);
-    out.size += usize;
+    out.size += layers.back().diff_size();
   }
   // 2. Config.
   nlohmann::json config = spec.extra_config;

@@ -5,8 +5,8 @@
 //
 // Layers are given by their bytes; the same bytes in two images make one shared blob. Each layer
 // blob is treated as "compressed": its diff_id is sha256("diff:" + bytes) and its uncompressed
-// size is given (default: 3 × the blob size). Tests only; throws std::runtime_error on set-up
-// failures.
+// size is given (default: 3 × the blob size), its unpacked size too (default: unknown, as in rows
+// from before schema version 4). Tests only; throws std::runtime_error on set-up failures.
 #pragma once
 
 #include <chrono>
@@ -30,7 +30,8 @@ namespace imaged::testing {
 
 struct LayerSpec {
   std::string bytes;
-  int64_t uncompressed_size = -1;  // -1: 3 × bytes.size()
+  int64_t uncompressed_size = -1;        // -1: 3 × bytes.size()
+  std::optional<int64_t> unpacked_size;  // nullopt: unknown (sizes fall back to the tar's)
 };
 
 struct ImageSpec {
@@ -57,7 +58,7 @@ struct ImportedImage {
   std::vector<std::string> layer_digests;
   std::vector<std::string> diff_ids;
   std::vector<int64_t> uncompressed_sizes;
-  int64_t size = 0;  // sum of uncompressed sizes
+  int64_t size = 0;  // sum of the layers' diff_size() (unpacked, else uncompressed sizes)
   std::string config_json;
   std::string manifest_json;
   std::string short_id() const { return id.substr(7, 12); }

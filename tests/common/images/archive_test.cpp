@@ -13,6 +13,7 @@
 #include "common/images/image_loader.h"
 #include "tests/common/images/pull_env.h"
 #include "tests/support/registry.h"
+#include "tests/support/tar_builder.h"
 
 using namespace imaged;
 using namespace imaged::testing;
@@ -20,45 +21,7 @@ using nlohmann::json;
 
 namespace {
 
-struct Entry {
-  std::string path;
-  std::string data;
-  mode_t type = AE_IFREG;
-  std::string link;   // symlink target or hardlink source
-  int64_t size = -1;  // declared size (default: data.size())
-};
-
-std::string make_tar(const std::vector<Entry>& entries, bool gzip = false) {
-  std::string out;
-  archive* a = archive_write_new();
-  archive_write_set_format_pax_restricted(a);
-  if (gzip) archive_write_add_filter_gzip(a);
-  archive_write_set_bytes_in_last_block(a, 1);
-  archive_write_open2(
-      a, &out, nullptr,
-      [](archive*, void* o, const void* b, size_t n) -> la_ssize_t {
-        static_cast<std::string*>(o)->append(static_cast<const char*>(b), n);
-        return static_cast<la_ssize_t>(n);
-      },
-      nullptr, nullptr);
-  for (const auto& e : entries) {
-    archive_entry* ae = archive_entry_new();
-    archive_entry_set_pathname(ae, e.path.c_str());
-    archive_entry_set_filetype(ae, e.type);
-    archive_entry_set_perm(ae, 0644);
-    if (e.type == AE_IFLNK) archive_entry_set_symlink(ae, e.link.c_str());
-    if (!e.link.empty() && e.type == AE_IFREG) archive_entry_set_hardlink(ae, e.link.c_str());
-    archive_entry_set_size(ae, e.type == AE_IFREG && e.link.empty()
-                                   ? (e.size >= 0 ? e.size : static_cast<int64_t>(e.data.size()))
-                                   : 0);
-    archive_write_header(a, ae);
-    if (e.type == AE_IFREG && !e.data.empty()) archive_write_data(a, e.data.data(), e.data.size());
-    archive_entry_free(ae);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-  return out;
-}
+using Entry = TarEntry;
 
 // The entries of a tar (regular files only).
 std::map<std::string, std::string> read_tar(const std::string& bytes) {
@@ -199,6 +162,8 @@ TEST_CASE("load: a saved archive restores ID, tags and repo digests", "[archive]
   CHECK(fresh.tag_target(b.repo, "musl") == b.id);
   CHECK(fresh.digest_target(b.repo, b.img["manifest_digest"]) == b.id);
   CHECK(fresh.ingests().empty());
+  CHECK(fresh.metadata().read([&](metadata::ReadTx& tx) { return tx.get_image(b.id); })->size ==
+        b.img["total_unpacked_size"].get<int64_t>());
   auto events = fresh.events().query(0, INT64_MAX, {}).value();
   REQUIRE(!events.empty());
   CHECK(events.back().action == "load");
@@ -240,6 +205,7 @@ TEST_CASE("load: a legacy docker-archive with an uncompressed layer.tar", "[arch
   REQUIRE(layers.size() == 1);
   CHECK(layers[0].media_type == "application/vnd.docker.image.rootfs.diff.tar");
   CHECK(layers[0].digest == layers[0].diff_id);
+  CHECK(layers[0].unpacked_size == b.img["layers"][0]["unpacked_size"].get<int64_t>());
   CHECK(fresh.has_blob(layers[0].digest));
   auto manifests =
       fresh.metadata().read([&](metadata::ReadTx& tx) { return tx.manifests_of(b.id); }).value();

@@ -56,7 +56,8 @@ TEST_CASE("inspect: missing image and bad name", "[images]") {
 TEST_CASE("history: newest first, top row is the image with its tags", "[images]") {
   StoreFixture f;
   ImageSpec spec;
-  spec.layers = {LayerSpec{"base", 5000}, LayerSpec{"top", 70}};
+  // Size is the unpacked size where known (base), else the uncompressed one (top).
+  spec.layers = {LayerSpec{"base", 5000, 4000}, LayerSpec{"top", 70}};
   spec.tags = {"app:v1", "app:v2"};
   spec.history = nlohmann::json::array(
       {{{"created", "2024-01-01T00:00:00Z"}, {"created_by", "ADD base"}},
@@ -77,7 +78,7 @@ TEST_CASE("history: newest first, top row is the image with its tags", "[images]
   CHECK(h[1].size == 70);
   CHECK(h[1].comment == "c");
   CHECK(h[2].size == 0);
-  CHECK(h[3].size == 5000);
+  CHECK(h[3].size == 4000);
   CHECK(h[3].created_by == "ADD base");
 }
 

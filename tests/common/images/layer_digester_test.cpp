@@ -7,6 +7,7 @@
 
 #include "common/content/local_store.h"
 #include "common/images/ingest_reader.h"
+#include "tests/support/tar_builder.h"
 #include "tests/support/temp_dir.h"
 
 using namespace imaged;
@@ -68,7 +69,65 @@ TEST_CASE("the digester yields digest, size, diff_id and uncompressed size", "[p
     CHECK(r->size == static_cast<int64_t>(gz.size()));
     CHECK(r->diff_id == Digest::of(tar));
     CHECK(r->uncompressed_size == static_cast<int64_t>(tar.size()));
+    // Not a tar: the unpacked size falls back to the uncompressed size, with the reason.
+    CHECK(r->unpacked_size == r->uncompressed_size);
+    CHECK(r->unpacked_note.starts_with("tar: "));
     w->close();
+  }
+}
+
+namespace {
+
+// A layer tar: busybox-like, 3 MiB of file + 3 symlinks of 7 bytes.
+std::string layer_tar() {
+  return testing::make_tar({{.path = "bin/", .type = AE_IFDIR},
+                            {.path = "bin/busybox", .data = tar_like(3 << 20)},
+                            {.path = "bin/sh", .type = AE_IFLNK, .link = "busybox"},
+                            {.path = "bin/ls", .type = AE_IFLNK, .link = "busybox"},
+                            {.path = "bin/echo", .type = AE_IFLNK, .link = "busybox"}});
+}
+constexpr int64_t kLayerUnpacked = (3 << 20) + 3 * 7;
+
+}  // namespace
+
+TEST_CASE("the digester walks the layer's tar for its unpacked size", "[pull][digester]") {
+  const std::string tar = layer_tar();
+  const std::string gz = gzip(tar);
+  Store s;
+  struct Case {
+    oci::Compression compression;
+    bool threaded;
+  };
+  for (Case c : {Case{oci::Compression::Gzip, true}, Case{oci::Compression::Gzip, false},
+                 Case{oci::Compression::None, true}}) {
+    const std::string& blob = c.compression == oci::Compression::None ? tar : gz;
+    auto w = s.store->writer("u", -1).value();
+    auto d =
+        LayerDigester::create(*w, c.compression, {.threaded = c.threaded, .chunk_bytes = 64 << 10})
+            .value();
+    for (size_t at = 0; at < blob.size(); at += 10000)
+      REQUIRE(d->write(bytes(std::string_view(blob).substr(at, 10000))));
+    auto r = d->finish().value();
+    CHECK(r.diff_id == Digest::of(tar));
+    CHECK(r.uncompressed_size == static_cast<int64_t>(tar.size()));
+    CHECK(r.unpacked_size == kLayerUnpacked);
+    CHECK(r.unpacked_note.empty());
+    w->close();
+    REQUIRE(s.store->abort("u"));
+  }
+}
+
+TEST_CASE("committed layers are walked too, uncompressed ones included", "[pull][digester]") {
+  const std::string tar = layer_tar();
+  Store s;
+  for (auto compression : {oci::Compression::Gzip, oci::Compression::None}) {
+    const std::string blob = compression == oci::Compression::None ? tar : gzip(tar);
+    const Digest digest = Digest::of(blob);
+    REQUIRE(content::write_blob(*s.store, "c", blob, digest));
+    auto reader = s.store->open(digest).value();
+    auto r = digest_committed_layer(*reader, digest, compression).value();
+    CHECK(r.diff_id == Digest::of(tar));
+    CHECK(r.unpacked_size == kLayerUnpacked);
   }
 }
 
@@ -106,6 +165,30 @@ TEST_CASE("a resumed ingest rebuilds the diff_id from the bytes on disk", "[pull
   CHECK(r.digest == Digest::of(gz));
   CHECK(r.diff_id == Digest::of(tar));
   CHECK(r.uncompressed_size == static_cast<int64_t>(tar.size()));
+}
+
+TEST_CASE("a resumed uncompressed ingest is walked from the bytes on disk", "[pull][digester]") {
+  const std::string tar = layer_tar();
+  const size_t half = tar.size() / 2 + 100;  // inside the file's data
+  Store s;
+  {
+    auto w = s.store->writer("layer-p", static_cast<int64_t>(tar.size())).value();
+    auto d = LayerDigester::create(*w, oci::Compression::None).value();
+    REQUIRE(d->write(bytes(std::string_view(tar).substr(0, half))));
+    REQUIRE(d->flush());
+    d.reset();
+    w->close();
+  }
+  auto w = s.store->writer("layer-p", static_cast<int64_t>(tar.size())).value();
+  auto d = LayerDigester::create(*w, oci::Compression::None).value();
+  auto partial = open_ingest_data(s.dir.path(), "layer-p");
+  REQUIRE(partial);
+  REQUIRE(d->replay(**partial));
+  REQUIRE(d->write(bytes(std::string_view(tar).substr(half))));
+  auto r = d->finish().value();
+  CHECK(r.diff_id == Digest::of(tar));
+  CHECK(r.unpacked_size == kLayerUnpacked);
+  CHECK(r.unpacked_note.empty());
 }
 
 TEST_CASE("restart discards what was received", "[pull][digester]") {

@@ -91,6 +91,7 @@ TEST_CASE("pull: a tag is stored with its image, tag and repo digest", "[pull]")
   CHECK(layers[0].diff_id == kBusyboxDiffId);
   CHECK(layers[0].size == img["layers"][0]["size"].get<int64_t>());
   CHECK(layers[0].uncompressed_size == img["layers"][0]["uncompressed_size"].get<int64_t>());
+  CHECK(layers[0].unpacked_size == img["layers"][0]["unpacked_size"].get<int64_t>());
   CHECK(layers[0].media_type == std::string(oci::kDockerLayerGzip));
   auto record = env.metadata()
                     .read([&](metadata::ReadTx& tx) {
@@ -101,6 +102,7 @@ TEST_CASE("pull: a tag is stored with its image, tag and repo digest", "[pull]")
   CHECK(record.architecture == "amd64");
   CHECK(record.created_ns == 1704067200LL * 1000000000LL);
   CHECK(record.config_media_type == std::string(oci::kDockerConfig));
+  CHECK(record.size == img["total_unpacked_size"].get<int64_t>());  // dockerd's Size: 1982277
 
   // The `pull` event.
   auto events = env.events().query(0, INT64_MAX, {}).value();
@@ -255,6 +257,7 @@ TEST_CASE("pull: OCI, zstd and uncompressed layers", "[pull]") {
   CHECK(layers[0].diff_id == kBusyboxDiffId);
   CHECK(layers[0].media_type == img["layers"][0]["media_type"].get<std::string>());
   CHECK(layers[0].uncompressed_size == img["layers"][0]["uncompressed_size"].get<int64_t>());
+  CHECK(layers[0].unpacked_size == img["layers"][0]["unpacked_size"].get<int64_t>());
   auto record = env.metadata().read([&](metadata::ReadTx& tx) { return tx.get_image(id); }).value();
   CHECK(record.config_media_type == std::string(oci::kOciConfig));
 }

@@ -162,6 +162,12 @@ TEST_CASE("schema: a version 1 database migrates and keeps its data", "[metadata
           return tx.resolve_tag("docker.io/library/old", "v1");
         })) == std::optional<std::string>(config));
   CHECK(must(store->read([&](ReadTx& tx) { return tx.blob_refs(layer); })) == 1);
+  // Layers recorded before version 4 have no unpacked size: sizes fall back to the tar's.
+  const auto layers = must(store->read([&](ReadTx& tx) { return tx.layers_of(config); }));
+  REQUIRE(layers.size() == 1);
+  CHECK(layers[0].unpacked_size == std::nullopt);
+  CHECK(layers[0].diff_size() == 30);
+  CHECK(must(store->read([](ReadTx& tx) { return tx.usage(); })).layers_diff_size == 30);
   // The new tables work.
   must(store->write([&](WriteTx& tx) -> imaged::Status {
     IMAGED_TRY(tx.set_pinned(config, true));

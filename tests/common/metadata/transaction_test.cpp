@@ -112,6 +112,10 @@ TEST_CASE("tx: put_image rejects malformed input and writes nothing", "[metadata
   negative.layers[0].size = -1;
   check_rejected(negative, "negative");
 
+  auto negative_unpacked = base;
+  negative_unpacked.layers[0].unpacked_size = -1;
+  check_rejected(negative_unpacked, "negative");
+
   auto twice = base;
   twice.manifests.push_back(twice.manifests[0]);
   check_rejected(twice, "listed twice");
@@ -417,6 +421,42 @@ TEST_CASE("tx: blob refs count images sharing layers", "[metadata]") {
   must(store->check_integrity());
 }
 
+TEST_CASE("tx: unpacked layer sizes make Size, shared size and usage; unknown ones fall back",
+          "[metadata]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  LayerRecord old = make_layer("old", 10);  // unpacked size unknown: its 30 uncompressed count
+  LayerRecord base = make_layer("base", 20);
+  base.unpacked_size = 50;
+  LayerRecord empty = make_layer("empty", 40);
+  empty.unpacked_size = 0;
+  const auto a = make_image("a", {old, base});
+  const auto b = make_image("b", {base, empty});
+  must(put(*store, a));
+  must(put(*store, b));
+  CHECK(rd(*store, [&](ReadTx& tx) { return tx.layers_of(a.image.id); }) == a.layers);
+  CHECK(rd(*store, [&](ReadTx& tx) { return tx.get_image(a.image.id); }).size == 30 + 50);
+  CHECK(rd(*store, [&](ReadTx& tx) { return tx.get_image(b.image.id); }).size == 50);
+  CHECK(rd(*store, [&](ReadTx& tx) { return tx.shared_size(a.image.id); }) == 50);
+  CHECK(rd(*store, [](ReadTx& tx) { return tx.shared_sizes(); }) ==
+        std::unordered_map<std::string, int64_t>{{a.image.id, 50}, {b.image.id, 50}});
+  StoreUsage usage = rd(*store, [](ReadTx& tx) { return tx.usage(); });
+  CHECK(usage.layers_uncompressed_size == 30 + 60 + 120);
+  CHECK(usage.layers_diff_size == 30 + 50 + 0);
+
+  // An image that knows the old layer's unpacked size fills it in for the blob (LayersSize);
+  // the image recorded before keeps its Size.
+  LayerRecord old_known = old;
+  old_known.unpacked_size = 25;
+  const auto c = make_image("c", {old_known});
+  must(put(*store, c));
+  usage = rd(*store, [](ReadTx& tx) { return tx.usage(); });
+  CHECK(usage.layers_diff_size == 25 + 50 + 0);
+  CHECK(rd(*store, [&](ReadTx& tx) { return tx.get_image(a.image.id); }).size == 80);
+  CHECK(rd(*store, [&](ReadTx& tx) { return tx.get_image(c.image.id); }).size == 25);
+  must(store->check_integrity());
+}
+
 TEST_CASE("tx: delete_image returns exactly the orphaned blobs", "[metadata]") {
   TempDir dir;
   auto store = open_store(dir);
@@ -635,7 +675,9 @@ TEST_CASE("tx: repair removes blobs rows nothing references", "[metadata]") {
   const std::string stray = digest_of("stray");
   {
     Connection conn = raw(dir);
-    Statement st = must(conn.prepare("INSERT INTO blobs VALUES (?1, 5, 5, 'layer', 2)"));
+    Statement st =
+        must(conn.prepare("INSERT INTO blobs (digest, size, uncompressed_size, kind, refs) VALUES "
+                          "(?1, 5, 5, 'layer', 2)"));
     st.bind(1, stray);
     must(st.run());
   }
