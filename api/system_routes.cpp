@@ -225,19 +225,4 @@ void register_system_routes(Router& router, EngineInfo engine, HostFacts host,
              });
 }
 
-void register_inspect_probes(Router& router) {
-  router.add(Method::Get, "/containers/{name:.*}/json", [](Request& r, ResponseWriter& w) {
-    w.error(Error{Errc::NotFound, "No such container: " + std::string(r.param("name"))});
-  });
-  router.add(Method::Get, "/networks/{id:.+}", [](Request& r, ResponseWriter& w) {
-    w.error(Error{Errc::NotFound, "network " + std::string(r.param("id")) + " not found"});
-  });
-  router.add(Method::Get, "/volumes/{name:.+}", [](Request& r, ResponseWriter& w) {
-    w.error(Error{Errc::NotFound, "get " + std::string(r.param("name")) + ": no such volume"});
-  });
-  router.add(Method::Get, "/plugins/{name:.*}/json", [](Request& r, ResponseWriter& w) {
-    w.error(Error{Errc::NotFound, "plugin \"" + std::string(r.param("name")) + "\" not found"});
-  });
-}
-
 }  // namespace imaged::api

@@ -42,9 +42,4 @@ class SystemInfoSource {
 void register_system_routes(Router& router, EngineInfo engine, HostFacts host,
                             SystemInfoSource* source);
 
-// Registers 404 answers for GET /containers/{name}/json, /networks/{id}, /volumes/{name},
-// /plugins/{name}/json, with dockerd's messages. Register container routes before these if
-// they exist one day (first registered wins).
-void register_inspect_probes(Router& router);
-
 }  // namespace imaged::api

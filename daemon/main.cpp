@@ -22,6 +22,7 @@
 #include "api/router.h"
 #include "api/server.h"
 #include "api/system_routes.h"
+#include "api/unmanaged_routes.h"
 #include "common/content/local_store.h"
 #include "common/images/event_log.h"
 #include "common/images/image_archive_writer.h"
@@ -147,7 +148,7 @@ int run(const daemon::Config& config, const daemon::Environment& env) {
   api::register_distribution_routes(router, api::distribution_inspect_with(registry));
   api::register_save_routes(router, archive_writer);
   api::register_load_routes(router, loader);
-  api::register_inspect_probes(router);
+  api::register_unmanaged_routes(router);
   if (const char* t = std::getenv("IMAGED_TEST_ROUTES"); t && std::string(t) == "1")
     daemon::register_test_routes(router);
 

@@ -9,6 +9,7 @@
 #include "api/recording_writer.h"
 #include "api/request.h"
 #include "api/router.h"
+#include "tests/api/route_call.h"
 #include "tests/common/images/images_test_util.h"
 #include "tests/support/process.h"
 
@@ -30,22 +31,7 @@ struct Api {
 
   // One request: "GET", "/v1.41/images/json?all=1".
   RecordingWriter call(Method method, const std::string& target) {
-    const auto q = target.find('?');
-    const std::string path = target.substr(0, q);
-    auto m = router.resolve(method, path);
-    Request req;
-    req.method = method;
-    req.target = target;
-    req.path = m.path;
-    req.params = m.params;
-    req.version = m.version;
-    req.versioned = m.versioned;
-    if (q != std::string::npos) req.query = QueryParams::parse(target.substr(q + 1)).value();
-    StringBodyReader body;
-    req.body = &body;
-    RecordingWriter w;
-    m.handler(req, w);
-    return w;
+    return imaged::api::testing::call_route(router, method, target);
   }
   json get(const std::string& target, int want = 200) {
     auto w = call(Method::Get, target);

@@ -5,6 +5,7 @@
 
 #include "api/recording_writer.h"
 #include "api/router.h"
+#include "tests/api/route_call.h"
 
 using imaged::Errc;
 using imaged::Result;
@@ -47,13 +48,8 @@ imaged::api::HostFacts host() {
           .mem_total = 8 << 20};
 }
 
-RecordingWriter call(const Router& router, Method method, std::string path) {
-  auto m = router.resolve(method, path);
-  Request req;
-  req.params = m.params;
-  RecordingWriter w;
-  m.handler(req, w);
-  return w;
+RecordingWriter call(const Router& router, Method method, const std::string& path) {
+  return imaged::api::testing::call_route(router, method, path);
 }
 
 }  // namespace
@@ -154,19 +150,6 @@ TEST_CASE("system routes: /info reports a failing image count as an error", "[ap
   auto w = call(r, Method::Get, "/info");
   CHECK(w.status == 503);
   CHECK(w.body == "{\"message\":\"counting images: store locked\"}\n");
-}
-
-TEST_CASE("system routes: inspect probes are 404 so docker inspect falls through", "[api]") {
-  Router r;
-  imaged::api::register_inspect_probes(r);
-  auto c = call(r, Method::Get, "/v1.41/containers/busybox:media/json");
-  CHECK(c.status == 404);
-  CHECK(c.body == "{\"message\":\"No such container: busybox:media\"}\n");
-  CHECK(call(r, Method::Get, "/networks/x").status == 404);
-  CHECK(call(r, Method::Get, "/volumes/x").status == 404);
-  CHECK(call(r, Method::Get, "/plugins/x/json").status == 404);
-  CHECK(call(r, Method::Get, "/containers/reg:5000/a/b/json").body ==
-        "{\"message\":\"No such container: reg:5000/a/b\"}\n");
 }
 
 TEST_CASE("host info: os-release parsing", "[api]") {

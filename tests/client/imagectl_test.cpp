@@ -16,16 +16,13 @@
 #include "tests/support/process.h"
 #include "tests/support/registry.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/text.h"
 
 using namespace imaged::testing;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 std::size_t lines(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
 

@@ -1,5 +1,8 @@
 #include "tests/daemon/daemon_fixture.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -68,6 +71,19 @@ RunResult Daemon::docker(const std::vector<std::string>& args,
   po.env["DOCKER_HOST"] = "unix://" + socket_.string();
   po.env["DOCKER_CONFIG"] = (dir_ / "docker-config").string();
   return run(argv, timeout, po);
+}
+
+std::string docker_cli() {
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  while (!dirs.empty()) {
+    const auto colon = dirs.find(':');
+    const std::filesystem::path candidate = std::filesystem::path(dirs.substr(0, colon)) / "docker";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    if (colon == std::string_view::npos) break;
+    dirs.remove_prefix(colon + 1);
+  }
+  return "";
 }
 
 DaemonOptions mirrored(const std::string& mirror) {

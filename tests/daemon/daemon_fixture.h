@@ -55,6 +55,9 @@ class Daemon {
   std::unique_ptr<Process> process_;
 };
 
+// The docker CLI found in PATH (as `command -v docker`), or "" when there is none.
+std::string docker_cli();
+
 // Options for a daemon whose Docker Hub mirror is `mirror` ("127.0.0.1:PORT", plain HTTP).
 DaemonOptions mirrored(const std::string& mirror);
 

@@ -9,23 +9,16 @@
 #include "tests/support/process.h"
 #include "tests/support/registry.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/text.h"
 
 using namespace imaged::testing;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-namespace {
-
-const char* kDocker = "/usr/local/bin/docker";
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("e2e: docker pull through the mirror, again, and by digest", "[pull][e2e]") {
-  if (!std::filesystem::exists(kDocker)) FAIL("no docker CLI at " << kDocker);
+  REQUIRE_FALSE(docker_cli().empty());  // scripts/install-deps.sh installs docker.io
   TestRegistry mirror;
   const json img = json::parse(push_fixture(mirror, "seed"))["images"][0];
   const std::string layer = img["layers"][0]["digest"].get<std::string>().substr(7, 12);
@@ -63,7 +56,7 @@ TEST_CASE("e2e: docker pull through the mirror, again, and by digest", "[pull][e
 }
 
 TEST_CASE("e2e: docker login, then pull from a private registry", "[pull][e2e]") {
-  if (!std::filesystem::exists(kDocker)) FAIL("no docker CLI at " << kDocker);
+  REQUIRE_FALSE(docker_cli().empty());  // scripts/install-deps.sh installs docker.io
   TestRegistry mirror;
   TestRegistry priv({.user = "alice", .password = "s3cret"});
   push_fixture(priv, "seed", {"--repo", "x", "--tag", "y"});

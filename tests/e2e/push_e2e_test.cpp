@@ -8,23 +8,14 @@
 #include "tests/support/process.h"
 #include "tests/support/registry.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/text.h"
 
 using namespace imaged::testing;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-namespace {
-
-const char* kDocker = "/usr/local/bin/docker";
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-}  // namespace
-
 TEST_CASE("e2e: docker push, push again, search", "[push][e2e]") {
-  if (!std::filesystem::exists(kDocker)) FAIL("no docker CLI at " << kDocker);
+  REQUIRE_FALSE(docker_cli().empty());  // scripts/install-deps.sh installs docker.io
   TestRegistry mirror;
   TestRegistry dst;
   const json img = json::parse(push_fixture(mirror, "seed"))["images"][0];
@@ -57,7 +48,7 @@ TEST_CASE("e2e: docker push, push again, search", "[push][e2e]") {
 }
 
 TEST_CASE("e2e: docker login then push to an htpasswd registry", "[push][e2e]") {
-  if (!std::filesystem::exists(kDocker)) FAIL("no docker CLI at " << kDocker);
+  REQUIRE_FALSE(docker_cli().empty());  // scripts/install-deps.sh installs docker.io
   TestRegistry mirror;
   TestRegistry priv({.user = "alice", .password = "s3cret"});
   push_fixture(mirror, "seed");
@@ -83,9 +74,8 @@ TEST_CASE("e2e: docker login then push to an htpasswd registry", "[push][e2e]") 
   CHECK(contains(pushed.out, "Pushed"));
 }
 
-TEST_CASE("e2e: docker save, rmi, load restores ID, tags and repo digests",
-          "[archive][e2e]") {
-  if (!std::filesystem::exists(kDocker)) FAIL("no docker CLI at " << kDocker);
+TEST_CASE("e2e: docker save, rmi, load restores ID, tags and repo digests", "[archive][e2e]") {
+  REQUIRE_FALSE(docker_cli().empty());  // scripts/install-deps.sh installs docker.io
   TestRegistry mirror;
   push_fixture(mirror, "seed");
   Daemon daemon(mirrored(mirror.host()));
@@ -144,7 +134,7 @@ struct Dockerd {
 
 TEST_CASE("e2e: archives move between imaged and dockerd 20.10 with the same image ID",
           "[archive][e2e][dockerd]") {
-  if (!std::filesystem::exists(kDocker)) FAIL("no docker CLI at " << kDocker);
+  REQUIRE_FALSE(docker_cli().empty());  // scripts/install-deps.sh installs docker.io
   TestRegistry mirror;
   const json img = json::parse(push_fixture(mirror, "seed"))["images"][0];
   const std::string id = img["config_digest"];

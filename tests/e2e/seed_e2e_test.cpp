@@ -10,17 +10,12 @@
 
 #include "tests/daemon/daemon_fixture.h"
 #include "tests/support/registry.h"
+#include "tests/support/text.h"
 
 using namespace imaged::testing;
 using nlohmann::json;
 
 namespace {
-
-const char* kDocker = "/usr/local/bin/docker";
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> out;
@@ -49,18 +44,9 @@ struct Seed {
     short_id = id.substr(7, 12);
     digest = image["manifest_digest"];
     layer = image["layers"][0]["digest"];
-    daemon = std::make_unique<Daemon>(
-        DaemonOptions{.args = {"--registry-mirror", "http://" + registry.host(),
-                               "--insecure-registry", registry.host()}});
+    daemon = std::make_unique<Daemon>(mirrored(registry.host()));
   }
-  RunResult docker(const std::vector<std::string>& args) {
-    std::vector<std::string> argv{kDocker};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run(
-        argv, std::chrono::seconds(120),
-        ProcessOptions{.env = {{"DOCKER_HOST", "unix://" + daemon->socket().string()},
-                               {"DOCKER_CONFIG", (daemon->dir() / "docker-config").string()}}});
-  }
+  RunResult docker(const std::vector<std::string>& args) { return daemon->docker(args); }
   // A shell pipeline with `docker` pointing at imaged.
   RunResult shell(const std::string& script) {
     return run_shell(
@@ -78,7 +64,7 @@ struct Seed {
 
 TEST_CASE("e2e seed: pull busybox:musl, tag busybox:media, one image stored once",
           "[images][e2e][seed]") {
-  if (!std::filesystem::exists(kDocker)) FAIL("no docker CLI at " << kDocker);
+  REQUIRE_FALSE(docker_cli().empty());  // scripts/install-deps.sh installs docker.io
   Seed s;
 
   // 1. Pull.
@@ -243,4 +229,27 @@ TEST_CASE("e2e seed: pull busybox:musl, tag busybox:media, one image stored once
                           "\ndeleted: " + s.layer + "\n\nTotal reclaimed space: 1.982MB\n");
   CHECK_FALSE(s.blob_exists(s.layer));
   CHECK(s.docker({"image", "prune", "-f"}).out == "Total reclaimed space: 0B\n");
+}
+
+TEST_CASE("e2e: docker ps, system prune and run against an image-only daemon", "[e2e]") {
+  REQUIRE_FALSE(docker_cli().empty());  // scripts/install-deps.sh installs docker.io
+  Daemon daemon;
+  auto ps = daemon.docker({"ps", "-a", "-q"});
+  INFO(ps.out << ps.err);
+  CHECK(ps.exit_code == 0);
+  CHECK(ps.out.empty());
+  auto prune = daemon.docker({"system", "prune", "-f"});
+  INFO(prune.out << prune.err);
+  CHECK(prune.exit_code == 0);
+  CHECK(prune.out == "Total reclaimed space: 0B\n");
+  CHECK(daemon.docker({"volume", "ls", "-q"}).exit_code == 0);
+  CHECK(daemon.docker({"rm", "-f", "web"}).exit_code == 0);  // -f: a missing container is fine
+  auto rm = daemon.docker({"rm", "web"});
+  CHECK(rm.exit_code == 1);
+  CHECK(contains(rm.err, "No such container: web"));
+  // A clear refusal, not a 404 that would make the CLI try to pull the image first.
+  auto run = daemon.docker({"run", "--rm", "busybox:musl", "true"});
+  CHECK(run.exit_code == 125);
+  CHECK(contains(run.err, "imaged manages images only"));
+  CHECK_FALSE(contains(run.err, "Unable to find image"));
 }
