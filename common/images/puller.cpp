@@ -209,9 +209,12 @@ struct Puller::Impl {
                                                 const oci::PlatformMatcher& matcher);
   Result<std::string> fetch_config(const Reference& ref, const oci::Descriptor& desc,
                                    const remotes::CallContext& ctx);
+  // `image_known`: the image (its config) is in the store already, under another name; as
+  // dockerd, its layers that are here get no "Already exists" line.
   Result<std::vector<metadata::LayerRecord>> fetch_layers(
       const Reference& ref, const oci::Manifest& manifest, const oci::ImageConfig& config,
-      const remotes::CallContext& ctx, PullProgress& progress, std::stop_source& stop);
+      bool image_known, const remotes::CallContext& ctx, PullProgress& progress,
+      std::stop_source& stop);
   Result<LayerDigests> download_layer(const Reference& ref, LayerTask& task,
                                       const remotes::CallContext& ctx, PullProgress& progress,
                                       std::stop_token stop);
@@ -315,8 +318,13 @@ Status Puller::Impl::run(const PullRequest& request, PullProgress& progress,
   EarlyBlobs early(*this, small);
 
   // 4. The layers: verified and committed one by one.
+  const bool image_known = IMAGED_TRY(metadata.read([&](metadata::ReadTx& tx) -> Result<bool> {
+    auto found = tx.get_image(image_id.str());
+    if (!found && found.error().code != Errc::NotFound) return fail(found.error());
+    return found.has_value();
+  }));
   std::vector<metadata::LayerRecord> layers =
-      IMAGED_TRY(fetch_layers(ref, manifest, config, ctx, progress, stop));
+      IMAGED_TRY(fetch_layers(ref, manifest, config, image_known, ctx, progress, stop));
   if (stop.stop_requested()) return fail(Errc::Canceled, "pull canceled");
 
   step("layers");
@@ -367,7 +375,7 @@ Status Puller::Impl::run(const PullRequest& request, PullProgress& progress,
     if (round == 2)
       return fail(Errc::Unavailable, "layers were removed while the pull was in progress");
     if (guard) guard.unlock();
-    layers = IMAGED_TRY(fetch_layers(ref, manifest, config, ctx, progress, stop));
+    layers = IMAGED_TRY(fetch_layers(ref, manifest, config, image_known, ctx, progress, stop));
     if (stop.stop_requested()) return fail(Errc::Canceled, "pull canceled");
   }
   early.wait();
@@ -447,7 +455,8 @@ Result<std::string> Puller::Impl::fetch_config(const Reference& ref, const oci::
 
 Result<std::vector<metadata::LayerRecord>> Puller::Impl::fetch_layers(
     const Reference& ref, const oci::Manifest& manifest, const oci::ImageConfig& config,
-    const remotes::CallContext& ctx, PullProgress& progress, std::stop_source& stop) {
+    bool image_known, const remotes::CallContext& ctx, PullProgress& progress,
+    std::stop_source& stop) {
   const size_t n = manifest.layers.size();
 
   // 1. Distinct blobs, in order of first appearance, and which are here already.
@@ -479,8 +488,12 @@ Result<std::vector<metadata::LayerRecord>> Puller::Impl::fetch_layers(
       downloads.push_back(ti);
     }
   progress.set_layers(ids, pending);
-  for (const LayerTask& t : tasks)
-    progress.update(ids[t.first], t.exists ? "Already exists" : "Pulling fs layer");
+  for (const LayerTask& t : tasks) {
+    if (!t.exists)
+      progress.update(ids[t.first], "Pulling fs layer");
+    else if (!image_known)
+      progress.update(ids[t.first], "Already exists");
+  }
   // Twice as many workers as download slots: a worker that has fetched a layer releases its slot
   // and verifies and commits (drains the inflate queue, fsync) while another worker already
   // fetches the next layer in that slot. A pull thus holds at most `limit` places in the

@@ -501,6 +501,20 @@ TEST_CASE("pull: layers already stored are not downloaded again", "[pull]") {
   CHECK(out.count("Waiting") == 4);  // 7 downloads, 3 at a time
 }
 
+TEST_CASE("pull: an image already stored under another name prints no layer lines", "[pull]") {
+  TestRegistry reg;
+  push_fixture(reg, "seed");
+  push_fixture(reg, "multiarch");
+  PullEnv env;
+  REQUIRE(env.pull(reg.host() + "/library/busybox:musl").status);
+  // busybox:multi's amd64 entry is the same image: dockerd prints only the digest and status.
+  auto out = env.pull(reg.host() + "/library/busybox:multi");
+  REQUIRE(out.status);
+  CHECK(out.count("Already exists") == 0);
+  CHECK(out.count("Pull complete") == 0);
+  CHECK(env.image_count() == 1);
+}
+
 TEST_CASE("pull: a missing tag is NotFound before any progress", "[pull]") {
   TestRegistry reg;
   push_fixture(reg, "seed");
