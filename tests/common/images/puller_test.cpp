@@ -498,7 +498,10 @@ TEST_CASE("pull: layers already stored are not downloaded again", "[pull]") {
   CHECK(out.statuses()[1] == short_id(busybox) + ": Already exists");
   CHECK(blob_bytes(stats(proxy), busybox) == 0);
   CHECK(out.count("Pull complete") == 7);
-  CHECK(out.count("Waiting") == 4);  // 7 downloads, 3 at a time
+  // 7 downloads, 3 at a time: at least 4 wait. Which ones is up to the scheduler (six workers
+  // race for the three slots; one that loses the race prints its own "Waiting").
+  CHECK(out.count("Waiting") >= 4);
+  CHECK(out.count("Waiting") <= 7);
 }
 
 TEST_CASE("pull: an image already stored under another name prints no layer lines", "[pull]") {
