@@ -37,7 +37,6 @@ struct SearchBackend {
       catalog;
 };
 
-
 SearchBackend search_backend(remotes::RegistryClient& client);
 void register_search_routes(Router& router, SearchBackend backend);
 void handle_images_search(const SearchBackend& backend, Request& request, ResponseWriter& writer);

@@ -22,8 +22,7 @@ bool is_sha256_hex(std::string_view text) {
 }
 
 Result<Digest> Digest::from_hex(std::string_view hex) {
-  if (!is_sha256_hex(hex))
-    return fail(Errc::InvalidArgument, "invalid checksum digest format");
+  if (!is_sha256_hex(hex)) return fail(Errc::InvalidArgument, "invalid checksum digest format");
   return Digest(std::string(kPrefix) + std::string(hex));
 }
 
@@ -48,9 +47,11 @@ namespace {
 
 // libcrypto is opened by the first hash, not at exec (see common/dynamic_library.h): listing,
 // tagging and inspecting never hash.
-#define IMAGED_CRYPTO_API(X)                                                                   \
+// clang-format off
+#define IMAGED_CRYPTO_API(X)                                                                     \
   X(EVP_MD_CTX_new) X(EVP_MD_CTX_free) X(EVP_MD_CTX_copy_ex) X(EVP_sha256) X(EVP_DigestInit_ex) \
   X(EVP_DigestUpdate) X(EVP_DigestFinal_ex)
+// clang-format on
 
 struct CryptoApi {
   IMAGED_CRYPTO_API(IMAGED_API_MEMBER)

@@ -25,7 +25,7 @@ class Digest {
   // The digest of a whole buffer.
   static Digest of(std::string_view bytes);
 
-  const std::string& str() const { return text_; }              // "sha256:<hex>"
+  const std::string& str() const { return text_; }  // "sha256:<hex>"
   std::string_view hex() const { return std::string_view(text_).substr(7); }
   std::string_view short_id() const { return hex().substr(0, 12); }  // as docker shows IDs
 

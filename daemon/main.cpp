@@ -10,16 +10,16 @@
 #include <string>
 #include <vector>
 
-#include "api/host_info.h"
 #include "api/auth_route.h"
 #include "api/distribution_route.h"
+#include "api/host_info.h"
 #include "api/image_routes.h"
-#include "api/pull_route.h"
 #include "api/load_route.h"
+#include "api/pull_route.h"
 #include "api/push_route.h"
+#include "api/router.h"
 #include "api/save_route.h"
 #include "api/search_route.h"
-#include "api/router.h"
 #include "api/server.h"
 #include "api/system_routes.h"
 #include "api/unmanaged_routes.h"
@@ -29,8 +29,8 @@
 #include "common/images/image_loader.h"
 #include "common/images/image_service.h"
 #include "common/images/ingest_reader.h"
-#include "common/images/store_check.h"
 #include "common/images/pusher.h"
+#include "common/images/store_check.h"
 #include "common/metadata/metadata_store.h"
 #include "common/oci.h"
 #include "common/remotes/registry_client.h"
@@ -135,14 +135,14 @@ int run(const daemon::Config& config, const daemon::Environment& env) {
   api::Router router;
   api::register_system_routes(router, engine, api::probe_host(), info_source);
   api::register_image_routes(router, images, events);
-  api::register_pull_routes(router, [&images](const images::PullRequest& r,
-                                              const images::ProgressSink& p) {
-    return images.pull(r, p);
-  });
-  api::register_push_routes(router, [&pusher](const images::PushRequest& r,
-                                              const images::ProgressSink& p) {
-    return pusher.push(r, p);
-  });
+  api::register_pull_routes(router,
+                            [&images](const images::PullRequest& r, const images::ProgressSink& p) {
+                              return images.pull(r, p);
+                            });
+  api::register_push_routes(router,
+                            [&pusher](const images::PushRequest& r, const images::ProgressSink& p) {
+                              return pusher.push(r, p);
+                            });
   api::register_auth_routes(router, api::login_with(registry));
   api::register_search_routes(router, api::search_backend(registry));
   api::register_distribution_routes(router, api::distribution_inspect_with(registry));

@@ -23,7 +23,8 @@ struct SystemdApi {
 
 Result<const SystemdApi*> systemd_api() {
   static const Result<SystemdApi> api = load_api<SystemdApi>(
-      "libsystemd.so.0", [](SymbolBinder& b, SystemdApi& a) { IMAGED_SYSTEMD_API(IMAGED_API_BIND) });
+      "libsystemd.so.0",
+      [](SymbolBinder& b, SystemdApi& a) { IMAGED_SYSTEMD_API(IMAGED_API_BIND) });
   if (!api) return fail(api.error());
   return &*api;
 }
@@ -61,9 +62,7 @@ Result<std::vector<ActivatedSocket>> take_activated_sockets() {
   return out;
 }
 
-void notify_ready(std::string_view status) {
-  notify("READY=1\nSTATUS=" + std::string(status));
-}
+void notify_ready(std::string_view status) { notify("READY=1\nSTATUS=" + std::string(status)); }
 
 void notify_stopping() { notify("STOPPING=1\nSTATUS=shutting down"); }
 

@@ -13,6 +13,7 @@
 
 namespace imaged::images {
 
+// clang-format off
 #define IMAGED_ARCHIVE_API(X)                                                                    \
   X(archive_error_string) X(archive_set_error)                                                   \
   X(archive_read_new) X(archive_read_free) X(archive_read_support_filter_all)                    \
@@ -25,6 +26,7 @@ namespace imaged::images {
   X(archive_entry_filetype) X(archive_entry_size_is_set) X(archive_entry_size)                   \
   X(archive_entry_set_pathname) X(archive_entry_set_filetype) X(archive_entry_set_perm)          \
   X(archive_entry_set_size) X(archive_entry_set_mtime)
+// clang-format on
 
 struct ArchiveApi {
   IMAGED_ARCHIVE_API(IMAGED_API_MEMBER)

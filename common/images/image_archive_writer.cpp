@@ -39,7 +39,8 @@ class TarOut {
     if (!a_) return fail(Errc::Internal, "archive_write_new failed");
     ar_.archive_write_set_format_pax_restricted(a_);
     ar_.archive_write_set_bytes_in_last_block(a_, 1);
-    if (ar_.archive_write_open2(a_, this, nullptr, &TarOut::write_cb, nullptr, nullptr) != ARCHIVE_OK)
+    if (ar_.archive_write_open2(a_, this, nullptr, &TarOut::write_cb, nullptr, nullptr) !=
+        ARCHIVE_OK)
       return fail(error("opening the tar stream"));
     return {};
   }

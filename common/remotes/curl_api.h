@@ -15,11 +15,13 @@
 
 namespace imaged::remotes {
 
+// clang-format off
 #define IMAGED_CURL_API(X)                                                                       \
   X(curl_global_init)                                                                            \
   X(curl_easy_init) X(curl_easy_reset) X(curl_easy_cleanup) X(curl_easy_setopt)                  \
   X(curl_easy_perform) X(curl_easy_getinfo) X(curl_easy_strerror) X(curl_slist_append)          \
   X(curl_slist_free_all) X(curl_share_init) X(curl_share_setopt) X(curl_share_cleanup)
+// clang-format on
 
 struct CurlApi {
   IMAGED_CURL_API(IMAGED_API_MEMBER)

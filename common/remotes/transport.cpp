@@ -284,7 +284,7 @@ std::expected<HttpResponse, TransportError> Transport::perform(const HttpRequest
   c.curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   c.curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
   c.curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(options_.connect_timeout.count()));
+                     static_cast<long>(options_.connect_timeout.count()));
   if (req.timeout.count() > 0)
     c.curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));
   c.curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, req.tls_verify ? 1L : 0L);
