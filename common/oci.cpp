@@ -706,4 +706,12 @@ Result<std::chrono::sys_seconds> parse_rfc3339(std::string_view s) {
          minutes{offset_minutes};
 }
 
+std::vector<Digest> chain_ids(const std::vector<Digest>& diff_ids) {
+  std::vector<Digest> out;
+  out.reserve(diff_ids.size());
+  for (const Digest& d : diff_ids)
+    out.push_back(out.empty() ? d : Digest::of(out.back().str() + " " + d.str()));
+  return out;
+}
+
 }  // namespace imaged::oci

@@ -239,4 +239,8 @@ Result<ImageConfig> parse_image_config(std::string_view bytes);
 // timestamps use). InvalidArgument for anything else.
 Result<std::chrono::sys_seconds> parse_rfc3339(std::string_view text);
 
+// The image spec's ChainIDs of a layer stack (config.md "Layer ChainID"): chain[0] = diff_ids[0],
+// chain[i] = sha256(chain[i-1] + " " + diff_ids[i]). dockerd names its layers by them.
+std::vector<Digest> chain_ids(const std::vector<Digest>& diff_ids);
+
 }  // namespace imaged::oci

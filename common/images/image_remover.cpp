@@ -10,6 +10,7 @@
 #include "common/images/image_lookup.h"
 #include "common/images/image_refs.h"
 #include "common/metadata/metadata_store.h"
+#include "common/oci.h"
 
 namespace imaged::images {
 
@@ -134,13 +135,17 @@ class TxRemover {
     IMAGED_TRY(events_.append(tx_, std::move(e)));
     out_.events = true;
     out_.items.push_back(DeleteItem{DeleteItem::Kind::Deleted, image.id});
-    // Freed layers, top layer first (dockerd lists the released chain top-down).
+    // Freed layers, top layer first, named by their chain IDs as dockerd names released layers.
+    std::vector<Digest> diff_ids;
+    for (const auto& l : layers) diff_ids.push_back(IMAGED_TRY(Digest::parse(l.diff_id)));
+    const std::vector<Digest> chains = oci::chain_ids(diff_ids);
     std::set<std::string_view> reported;
-    for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
-      if (!std::binary_search(freed.begin(), freed.end(), it->digest)) continue;
-      if (!reported.insert(it->digest).second) continue;
-      out_.items.push_back(DeleteItem{DeleteItem::Kind::Deleted, it->digest});
-      out_.reclaimed += it->diff_size();
+    for (size_t i = layers.size(); i-- > 0;) {
+      const auto& layer = layers[i];
+      if (!std::binary_search(freed.begin(), freed.end(), layer.digest)) continue;
+      if (!reported.insert(layer.digest).second) continue;
+      out_.items.push_back(DeleteItem{DeleteItem::Kind::Deleted, chains[i].str()});
+      out_.reclaimed += layer.diff_size();
     }
     out_.freed.insert(out_.freed.end(), freed.begin(), freed.end());
     return {};

@@ -11,9 +11,8 @@
 //     image deleted. Otherwise 409 Conflict "conflict: unable to delete <short id> (must be
 //     forced) - image is referenced in multiple repositories", unless force: then every ref is
 //     untagged and the image deleted.
-//   - items: Untagged… (in dockerd's order), then Deleted <image id>, then Deleted <digest> for
-//     each layer blob freed (top layer first). dockerd lists freed layer chain IDs there; imaged
-//     has no unpacked layers and lists the compressed blob digests it freed instead.
+//   - items: Untagged… (in dockerd's order), then Deleted <image id>, then Deleted <chain ID>
+//     for each layer whose blob was freed (top layer first), as dockerd names released layers.
 //   - events: untag (Attributes.name = image ID, as dockerd) per ref removed through the name or
 //     the ID, delete once; not for the digest refs cleaned up after a last tag (dockerd neither).
 // prune(options): dangling_only (default) removes images without tags (digest-only ones too, by

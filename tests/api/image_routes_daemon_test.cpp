@@ -118,7 +118,7 @@ TEST_CASE("daemon images: JSON shapes and statuses per API version", "[images][a
   CHECK(rmi.status == 200);
   CHECK(rmi.doc() == json::parse(R"([{"Untagged":"busybox:media"}])"));
   auto forced = request(d, "DELETE", "/v1.41/images/" + img.id + "?force=1").doc();
-  CHECK(forced.back() == json{{"Deleted", img.layer_digests[0]}});
+  CHECK(forced.back() == json{{"Deleted", img.chain_ids()[0]}});
   CHECK_FALSE(store.has_blob(img.layer_digests[0]));
   CHECK_FALSE(store.has_blob(img.id));
   CHECK(request(d, "GET", "/images/json").doc() == json::array());
@@ -193,7 +193,7 @@ TEST_CASE("daemon images: the docker CLI tags, lists, inspects and removes",
   auto last = d.docker({"rmi", "busybox:musl"});
   CHECK(last.exit_code == 0);
   CHECK(last.out == "Untagged: busybox:musl\nUntagged: busybox@" + img.manifest_digest +
-                        "\nDeleted: " + img.id + "\nDeleted: " + img.layer_digests[0] + "\n");
+                        "\nDeleted: " + img.id + "\nDeleted: " + img.chain_ids()[0] + "\n");
   CHECK_FALSE(store.has_blob(img.layer_digests[0]));
   CHECK(d.docker({"images", "-q"}).out.empty());
 }

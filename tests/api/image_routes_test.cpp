@@ -255,7 +255,7 @@ TEST_CASE("DELETE /images/{name}: rmi answers", "[images][api]") {
   REQUIRE(forced.size() == 5);
   CHECK(forced[2] == json{{"Untagged", "other:1"}});
   CHECK(forced[3] == json{{"Deleted", img.id}});
-  CHECK(forced[4] == json{{"Deleted", img.layer_digests[0]}});
+  CHECK(forced[4] == json{{"Deleted", img.chain_ids()[0]}});
   CHECK_FALSE(api.store.has_blob(img.layer_digests[0]));
 }
 

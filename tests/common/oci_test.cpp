@@ -464,3 +464,19 @@ TEST_CASE("oci: rfc3339 times", "[oci]") {
     CHECK_FALSE(oci::parse_rfc3339(bad));
   }
 }
+
+TEST_CASE("oci: chain IDs of a layer stack (image-spec config.md)", "[oci]") {
+  const Digest a =
+      Digest::parse("sha256:3015f4f74b099d48e3ffa834fe19f5dde56eb56fd13a1068c8c82afc96d557a9")
+          .value();
+  const Digest b =
+      Digest::parse("sha256:f131fc7335e0452915f3c3753fa395d1b0841881342cbdc89577e3168d0fe280")
+          .value();
+  CHECK(oci::chain_ids({}).empty());
+  auto chains = oci::chain_ids({a, b});
+  REQUIRE(chains.size() == 2);
+  CHECK(chains[0] == a);
+  // sha256("sha256:3015… sha256:f131…"), as Python's hashlib computes it.
+  CHECK(chains[1].str() ==
+        "sha256:8f5cca24293e2c8ffa1ba6c127a7b7e1ca15413f9f01db2017d1c59271b8b30d");
+}

@@ -37,6 +37,7 @@ struct Seed {
   json image;
   std::unique_ptr<Daemon> daemon;
   std::string id, short_id, digest, layer;
+  std::string chain;  // the single layer's chain ID (= its diff_id): rmi reports it
 
   Seed() {
     image = json::parse(push_fixture(registry, "seed"))["images"][0];
@@ -44,6 +45,7 @@ struct Seed {
     short_id = id.substr(7, 12);
     digest = image["manifest_digest"];
     layer = image["layers"][0]["digest"];
+    chain = image["diff_ids"][0];
     daemon = std::make_unique<Daemon>(mirrored(registry.host()));
   }
   RunResult docker(const std::vector<std::string>& args) { return daemon->docker(args); }
@@ -193,7 +195,7 @@ TEST_CASE("e2e seed: pull busybox:musl, tag busybox:media, one image stored once
   INFO(by_id.out << by_id.err);
   CHECK(by_id.exit_code == 0);
   CHECK(by_id.out == "Untagged: busybox:musl\nUntagged: busybox@" + s.digest +
-                         "\nDeleted: " + s.id + "\nDeleted: " + s.layer + "\n");
+                         "\nDeleted: " + s.id + "\nDeleted: " + s.chain + "\n");
 
   // 11. The last tag: Untagged lines, Deleted lines, blobs gone. Pull again first; a second tag
   //     in another repository makes rmi by ID a conflict.
@@ -210,7 +212,7 @@ TEST_CASE("e2e seed: pull busybox:musl, tag busybox:media, one image stored once
   INFO(last.out << last.err);
   CHECK(last.exit_code == 0);
   CHECK(last.out == "Untagged: busybox:musl\nUntagged: busybox@" + s.digest + "\nDeleted: " + s.id +
-                        "\nDeleted: " + s.layer + "\n");
+                        "\nDeleted: " + s.chain + "\n");
   CHECK_FALSE(s.blob_exists(s.id));
   CHECK_FALSE(s.blob_exists(s.layer));
   CHECK_FALSE(s.blob_exists(s.digest));
@@ -226,7 +228,7 @@ TEST_CASE("e2e seed: pull busybox:musl, tag busybox:media, one image stored once
   CHECK(columns(dangling[1])[1] == "<none>");
   auto pruned = s.docker({"image", "prune", "-f"});
   CHECK(pruned.out == "Deleted Images:\nuntagged: busybox@" + s.digest + "\ndeleted: " + s.id +
-                          "\ndeleted: " + s.layer + "\n\nTotal reclaimed space: 1.982MB\n");
+                          "\ndeleted: " + s.chain + "\n\nTotal reclaimed space: 1.982MB\n");
   CHECK_FALSE(s.blob_exists(s.layer));
   CHECK(s.docker({"image", "prune", "-f"}).out == "Total reclaimed space: 0B\n");
 }

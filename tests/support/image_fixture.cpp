@@ -65,6 +65,14 @@ bool ExternalStore::has_blob(const std::string& digest) const {
   return d && std::filesystem::exists(content_->path_of(*d));
 }
 
+std::vector<std::string> ImportedImage::chain_ids() const {
+  std::vector<Digest> diffs;
+  for (const auto& d : diff_ids) diffs.push_back(Digest::parse(d).value());
+  std::vector<std::string> out;
+  for (const auto& c : oci::chain_ids(diffs)) out.push_back(c.str());
+  return out;
+}
+
 ImportedImage import_image(content::LocalStore& content_store, metadata::MetadataStore& meta,
                            const ImageSpec& spec, int64_t now_ns) {
   ImportedImage out;

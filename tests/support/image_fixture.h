@@ -63,6 +63,8 @@ struct ImportedImage {
   std::string manifest_json;
   std::string short_id() const { return id.substr(7, 12); }
   std::string hex() const { return id.substr(7); }
+  // The layers' chain IDs (what rmi reports as Deleted), bottom layer first.
+  std::vector<std::string> chain_ids() const;
 };
 
 // Imports `spec` into the given stores (which may belong to a running daemon: both stores allow

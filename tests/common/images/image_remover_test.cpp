@@ -51,9 +51,9 @@ TEST_CASE("rmi: the last tag untags the repo's digests, deletes and frees blobs"
   StoreFixture f;
   auto img = f.import(simple({"busybox:musl"}));
   REQUIRE(all_blobs(f, img));
-  CHECK(rmi(f, "busybox:musl") ==
-        Strings{"Untagged: busybox:musl", "Untagged: busybox@" + img.manifest_digest,
-                "Deleted: " + img.id, "Deleted: " + img.layer_digests[0]});
+  CHECK(rmi(f, "busybox:musl") == Strings{"Untagged: busybox:musl",
+                                          "Untagged: busybox@" + img.manifest_digest,
+                                          "Deleted: " + img.id, "Deleted: " + img.chain_ids()[0]});
   CHECK_FALSE(any_blob(f, img));
   CHECK(must(f.service().image_count()) == 0);
   CHECK(actions(f) == Strings{"untag", "delete"});
@@ -96,9 +96,9 @@ TEST_CASE("rmi: by ID with two tags in one repository is a 409 too (dockerd)", "
 TEST_CASE("rmi: by ID with one repository and one tag removes everything", "[images]") {
   StoreFixture f;
   auto img = f.import(simple({"busybox:musl"}));
-  CHECK(rmi(f, img.short_id()) ==
-        Strings{"Untagged: busybox:musl", "Untagged: busybox@" + img.manifest_digest,
-                "Deleted: " + img.id, "Deleted: " + img.layer_digests[0]});
+  CHECK(rmi(f, img.short_id()) == Strings{"Untagged: busybox:musl",
+                                          "Untagged: busybox@" + img.manifest_digest,
+                                          "Deleted: " + img.id, "Deleted: " + img.chain_ids()[0]});
   CHECK_FALSE(any_blob(f, img));
 }
 
@@ -109,7 +109,7 @@ TEST_CASE("rmi: force by ID untags every ref then deletes", "[images]") {
                                         "Untagged: busybox@" + img.manifest_digest,
                                         "Untagged: other:1",
                                         "Untagged: other@" + img.manifest_digest,
-                                        "Deleted: " + img.id, "Deleted: " + img.layer_digests[0]});
+                                        "Deleted: " + img.id, "Deleted: " + img.chain_ids()[0]});
   CHECK_FALSE(any_blob(f, img));
   CHECK(actions(f) == Strings{"untag", "untag", "untag", "untag", "untag", "delete"});
 }
@@ -117,8 +117,7 @@ TEST_CASE("rmi: force by ID untags every ref then deletes", "[images]") {
 TEST_CASE("rmi: a dangling image by ID is deleted", "[images]") {
   StoreFixture f;
   auto img = f.import(simple({}));
-  CHECK(rmi(f, img.short_id()) ==
-        Strings{"Deleted: " + img.id, "Deleted: " + img.layer_digests[0]});
+  CHECK(rmi(f, img.short_id()) == Strings{"Deleted: " + img.id, "Deleted: " + img.chain_ids()[0]});
 }
 
 TEST_CASE("rmi: by digest reference", "[images]") {
@@ -142,13 +141,13 @@ TEST_CASE("rmi: shared layers are freed only with their last image", "[images]")
   auto ia = f.import(a);
   auto ib = f.import(b);
   CHECK(rmi(f, "a:1") == Strings{"Untagged: a:1", "Untagged: a@" + ia.manifest_digest,
-                                 "Deleted: " + ia.id, "Deleted: " + ia.layer_digests[1]});
+                                 "Deleted: " + ia.id, "Deleted: " + ia.chain_ids()[1]});
   CHECK(f.has_blob(ia.layer_digests[0]));  // still used by b
   CHECK_FALSE(f.has_blob(ia.layer_digests[1]));
   // Top layer first, then the base.
   CHECK(rmi(f, "b:1") == Strings{"Untagged: b:1", "Untagged: b@" + ib.manifest_digest,
-                                 "Deleted: " + ib.id, "Deleted: " + ib.layer_digests[1],
-                                 "Deleted: " + ib.layer_digests[0]});
+                                 "Deleted: " + ib.id, "Deleted: " + ib.chain_ids()[1],
+                                 "Deleted: " + ib.chain_ids()[0]});
   CHECK_FALSE(f.has_blob(ib.layer_digests[0]));
 }
 
@@ -197,8 +196,8 @@ TEST_CASE("prune: dangling only by default, fixed point in one pass", "[images]"
   auto report = must(f.service().prune(o));
   Strings got = lines(report.deleted);
   std::sort(got.begin(), got.end());
-  Strings want = {"Deleted: " + bare.id, "Deleted: " + bare.layer_digests[0],
-                  "Deleted: " + digest_only.id, "Deleted: " + digest_only.layer_digests[0],
+  Strings want = {"Deleted: " + bare.id, "Deleted: " + bare.chain_ids()[0],
+                  "Deleted: " + digest_only.id, "Deleted: " + digest_only.chain_ids()[0],
                   "Untagged: busybox@" + digest_only.manifest_digest};
   std::sort(want.begin(), want.end());
   CHECK(got == want);
@@ -237,7 +236,7 @@ TEST_CASE("prune: dangling=false removes every image; until and labels select", 
   auto report = must(f.service().prune(o));
   CHECK(lines(report.deleted) ==
         Strings{"Untagged: old:1", "Untagged: old:2", "Untagged: old@" + old_img.manifest_digest,
-                "Deleted: " + old_img.id, "Deleted: " + old_img.layer_digests[0]});
+                "Deleted: " + old_img.id, "Deleted: " + old_img.chain_ids()[0]});
   CHECK(report.space_reclaimed == old_img.size);
   CHECK(must(f.service().image_count()) == 2);
   CHECK(all_blobs(f, kept));
