@@ -9,6 +9,7 @@
 
 #include "tests/api/raw_http.h"
 #include "tests/daemon/daemon_fixture.h"
+#include "tests/support/image_fixture.h"
 
 using imaged::testing::Daemon;
 using imaged::testing::DaemonOptions;
@@ -174,6 +175,25 @@ TEST_CASE("daemon: a second daemon on the same socket refuses to start", "[daemo
   CHECK(second.err.find("another daemon is already listening on " + first.socket().string()) !=
         std::string::npos);
   CHECK(imaged::testing::ping(first.socket()));
+}
+
+TEST_CASE("daemon: a store that fails its start-up check is refused, not served", "[daemon][e2e]") {
+  imaged::testing::TempDir dir;
+  const auto root = dir / "root";
+  std::string layer;
+  {
+    imaged::testing::ExternalStore store(root);
+    layer = store.import({.layers = {{.bytes = "layer one"}}, .tags = {"busybox:musl"}})
+                .layer_digests[0];
+  }
+  std::filesystem::remove(root / "blobs" / "sha256" / layer.substr(7));  // a row without its blob
+  auto started = run({imaged::testing::binary_path("daemon/imaged").string(), "--data-root",
+                      root.string(), "-H", "unix://" + (dir / "imaged.sock").string()},
+                     20s);
+  CHECK(started.exit_code == 1);
+  CHECK(started.err.find("failed its integrity check, refusing to start") != std::string::npos);
+  CHECK(started.err.find(layer) != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir / "imaged.sock"));
 }
 
 TEST_CASE("daemon: a stale socket file from a crash is replaced", "[daemon][e2e]") {
