@@ -1,5 +1,11 @@
 #include "common/metadata/metadata_store.h"
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <string>
 #include <utility>
@@ -28,6 +34,47 @@ Status run_body(const std::function<Status(Tx&)>& body, Tx& tx, std::string_view
   }
 }
 
+// fdatasync/fsync of a file or directory by path; Internal naming it on failure.
+Status sync_path(const std::filesystem::path& path, bool directory) {
+  const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+  if (fd < 0) return fail(Errc::Internal, "open " + path.string() + ": " + std::strerror(errno));
+  const int rc = directory ? ::fsync(fd) : ::fdatasync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return fail(Errc::Internal, "sync " + path.string() + ": " + std::strerror(err));
+  return {};
+}
+
+// A new store is built aside and moved into place: the schema is written with synchronous=OFF
+// into <db>.new.<pid>, synced once, and renamed to <db> unless another process created <db>
+// meanwhile (RENAME_NOREPLACE; then ours is dropped). A crash leaves no <db> or a complete one
+// (a leftover .new file is never opened; it is a few kilobytes). A first start thus pays two
+// syncs instead of the rollback journal's and the WAL's eight.
+Status create_fresh(const std::filesystem::path& db_path, const ConnectionOptions& copts) {
+  const std::filesystem::path tmp = db_path.string() + ".new." + std::to_string(::getpid());
+  auto remove_tmp = [&] {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+      ::unlink((tmp.string() + suffix).c_str());
+  };
+  remove_tmp();
+  {
+    Connection conn = IMAGED_TRY(Connection::open(tmp, copts));
+    IMAGED_TRY(conn.exec("PRAGMA synchronous = OFF"));
+    auto mode = IMAGED_TRY(conn.query_text("PRAGMA journal_mode = WAL"));
+    if (mode != "wal")
+      return fail(Errc::Internal, "cannot switch " + tmp.string() + " to WAL (" + mode + ")");
+    IMAGED_TRY(migrate(conn));
+  }  // closing checkpoints the WAL into the file and removes it
+  IMAGED_TRY(sync_path(tmp, false));
+  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, db_path.c_str(), RENAME_NOREPLACE) != 0) {
+    const int err = errno;
+    remove_tmp();
+    if (err == EEXIST) return {};  // another process won: use its store
+    return fail(Errc::Internal, "rename " + tmp.string() + ": " + std::strerror(err));
+  }
+  return sync_path(db_path.parent_path().empty() ? "." : db_path.parent_path(), true);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<MetadataStore>> MetadataStore::open(const std::filesystem::path& db_path,
@@ -36,6 +83,10 @@ Result<std::unique_ptr<MetadataStore>> MetadataStore::open(const std::filesystem
   ConnectionOptions copts;
   copts.create = true;
   copts.busy_timeout_ms = options.busy_timeout_ms;
+  std::error_code ec;
+  if (!std::filesystem::exists(db_path, ec) && !ec) {
+    if (Status st = create_fresh(db_path, copts); !st) return fail(ctx(st.error()));
+  }
   auto writer = Connection::open(db_path, copts);
   if (!writer) return fail(ctx(writer.error()));
 
