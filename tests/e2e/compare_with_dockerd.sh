@@ -161,6 +161,10 @@ run_all() {  # $1 = socket, $2 = output dir
   step api-delete-blank normtext "curl -s -w ' %{http_code}\n' -X DELETE --unix-socket $sock 'http://x/v1.41/images/%20'"
   step api-rmi-conflict normtext "docker tag busybox:musl other:1 && curl -s -w ' %{http_code}\n' -X DELETE --unix-socket $sock http://x/v1.41/images/$short"
   step api-rmi-force normjson "curl -s -X DELETE --unix-socket $sock 'http://x/v1.41/images/$short?force=1'"
+  # The CLI sends --until as whole seconds (now, truncated): both daemons leave out the events of
+  # the current second, and how many steps fall in it depends on each daemon's speed. Wait for
+  # the next second so that both report every event.
+  sleep 1
   step events normjson "docker events --since 10m --until 0s --format '{{json .}}' --filter type=image"
   unset DOCKER_HOST DOCKER_API_VERSION DOCKER_CONFIG
 }
