@@ -33,7 +33,7 @@
 namespace imaged::content {
 class ReaderAt;
 class Store;
-}
+}  // namespace imaged::content
 namespace imaged::metadata {
 class MetadataStore;
 }
@@ -51,8 +51,8 @@ class EventLog;
 using ProgressSink = std::function<bool(const Progress&)>;
 
 struct ImageServiceOptions {
-  oci::Platform platform;              // the daemon's platform (linux/amd64 here)
-  int max_concurrent_downloads = 3;    // per daemon, as dockerd's flag
+  oci::Platform platform;            // the daemon's platform (linux/amd64 here)
+  int max_concurrent_downloads = 3;  // per daemon, as dockerd's flag
   // Reads the bytes of a partial layer download (open_ingest_data for a LocalStore), so that an
   // interrupted pull resumes where it stopped; without it a partial download starts over.
   std::function<Result<std::unique_ptr<content::ReaderAt>>(const std::string& ref)> open_partial;
@@ -61,10 +61,10 @@ struct ImageServiceOptions {
 class BlobSweeper;
 
 struct PullRequest {
-  Reference ref;                        // normalised; tag or digest (no tag = latest)
+  Reference ref;  // normalised; tag or digest (no tag = latest)
   std::optional<oci::Platform> platform;
-  remotes::AuthConfig auth;             // from X-Registry-Auth; may be empty
-  std::stop_token stop;                 // requested when the client went away (optional)
+  remotes::AuthConfig auth;  // from X-Registry-Auth; may be empty
+  std::stop_token stop;      // requested when the client went away (optional)
 };
 
 class ImageService {

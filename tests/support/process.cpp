@@ -43,17 +43,24 @@ pid_t spawn(const std::vector<std::string>& argv, const ProcessOptions& options,
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     for (const auto& [k, v] : options.env) ::setenv(k.c_str(), v.c_str(), 1);
     if (options.cwd && ::chdir(options.cwd->c_str()) != 0) ::_exit(126);
-    if (in_pipe) ::dup2(in_pipe[0], 0);
+    if (in_pipe)
+      ::dup2(in_pipe[0], 0);
     else {
       int null = ::open("/dev/null", O_RDONLY);
       ::dup2(null, 0);
     }
-    if (options.stdout_file) redirect_to(1, *options.stdout_file);
-    else if (out_pipe) ::dup2(out_pipe[1], 1);
-    else redirect_to(1, "/dev/null");
-    if (options.stderr_file) redirect_to(2, *options.stderr_file);
-    else if (err_pipe) ::dup2(err_pipe[1], 2);
-    else redirect_to(2, "/dev/null");
+    if (options.stdout_file)
+      redirect_to(1, *options.stdout_file);
+    else if (out_pipe)
+      ::dup2(out_pipe[1], 1);
+    else
+      redirect_to(1, "/dev/null");
+    if (options.stderr_file)
+      redirect_to(2, *options.stderr_file);
+    else if (err_pipe)
+      ::dup2(err_pipe[1], 2);
+    else
+      redirect_to(2, "/dev/null");
     for (int fd = 3; fd < 1024; ++fd) ::close(fd);
     ::execvp(args[0], args.data());
     ::_exit(127);
@@ -76,7 +83,10 @@ RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds ti
   RunResult result;
   std::string_view pending_in = options.stdin_data;
   int in_fd = in_pipe[1];
-  if (pending_in.empty()) { ::close(in_fd); in_fd = -1; }
+  if (pending_in.empty()) {
+    ::close(in_fd);
+    in_fd = -1;
+  }
   ::fcntl(out_pipe[0], F_SETFL, O_NONBLOCK);
   ::fcntl(err_pipe[0], F_SETFL, O_NONBLOCK);
   if (in_fd >= 0) ::fcntl(in_fd, F_SETFL, O_NONBLOCK);
@@ -87,7 +97,10 @@ RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds ti
   char buf[65536];
   while (out_open || err_open) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) { result.timed_out = true; break; }
+    if (left.count() <= 0) {
+      result.timed_out = true;
+      break;
+    }
     pollfd fds[3] = {{out_open ? out_pipe[0] : -1, POLLIN, 0},
                      {err_open ? err_pipe[0] : -1, POLLIN, 0},
                      {in_fd, POLLOUT, 0}};
@@ -95,13 +108,18 @@ RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds ti
     for (int i = 0; i < 2; ++i) {
       if (!fds[i].revents) continue;
       ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-      if (n > 0) (i == 0 ? result.out : result.err).append(buf, n);
-      else if (n == 0 || errno != EAGAIN) (i == 0 ? out_open : err_open) = false;
+      if (n > 0)
+        (i == 0 ? result.out : result.err).append(buf, n);
+      else if (n == 0 || errno != EAGAIN)
+        (i == 0 ? out_open : err_open) = false;
     }
     if (in_fd >= 0 && fds[2].revents) {
       ssize_t n = ::write(in_fd, pending_in.data(), pending_in.size());
       if (n > 0) pending_in.remove_prefix(n);
-      if (n < 0 || pending_in.empty()) { ::close(in_fd); in_fd = -1; }
+      if (n < 0 || pending_in.empty()) {
+        ::close(in_fd);
+        in_fd = -1;
+      }
     }
   }
   if (in_fd >= 0) ::close(in_fd);
@@ -144,9 +162,12 @@ std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
   while (!status_) {
     int status = 0;
     pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    else if (Clock::now() >= deadline) return std::nullopt;
-    else std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (r == pid_)
+      status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    else if (Clock::now() >= deadline)
+      return std::nullopt;
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return status_;
 }

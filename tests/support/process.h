@@ -17,7 +17,7 @@
 namespace imaged::testing {
 
 struct ProcessOptions {
-  std::map<std::string, std::string> env;   // added to (or overriding) the test's environment
+  std::map<std::string, std::string> env;  // added to (or overriding) the test's environment
   std::optional<std::filesystem::path> cwd;
   std::optional<std::filesystem::path> stdout_file;  // default: captured (run) or /dev/null
   std::optional<std::filesystem::path> stderr_file;  // default: captured (run) or /dev/null
