@@ -9,22 +9,6 @@
 
 namespace imaged::api {
 
-namespace {
-
-// dockerd answers login failures with the registry's status for 401/403 and 500 otherwise.
-int login_error_status(Errc code) {
-  switch (code) {
-    case Errc::InvalidArgument:
-    case Errc::Unauthenticated:
-    case Errc::PermissionDenied:
-      return http_status(code);
-    default:
-      return 500;
-  }
-}
-
-}  // namespace
-
 void handle_auth(const LoginFn& login, Request& request, ResponseWriter& writer) {
   auto body = request.read_body();
   if (!body) {
@@ -39,7 +23,8 @@ void handle_auth(const LoginFn& login, Request& request, ResponseWriter& writer)
   const std::string registry = auth->server_address.empty() ? "docker.io" : auth->server_address;
   auto result = login(registry, *auth);
   if (!result) {
-    writer.json_text(login_error_status(result.error().code), error_body(result.error().message));
+    writer.json_text(registry_error_status(result.error().code),
+                     error_body(result.error().message));
     return;
   }
   nlohmann::ordered_json out;

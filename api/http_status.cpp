@@ -35,6 +35,17 @@ int http_status(Errc code) {
   return 500;
 }
 
+int registry_error_status(Errc code) {
+  switch (code) {
+    case Errc::InvalidArgument:
+    case Errc::Unauthenticated:
+    case Errc::PermissionDenied:
+      return http_status(code);
+    default:
+      return 500;
+  }
+}
+
 std::string error_body(std::string_view message) {
   return go_json(nlohmann::json{{"message", message}}) + "\n";
 }

@@ -15,6 +15,10 @@ namespace imaged::api {
 // Canceled) → 500, as moby's httpstatus.FromError.
 int http_status(Errc code);
 
+// What dockerd answers when a registry call behind a request fails (login, search): the
+// registry's 400/401/403 are kept, anything else is 500.
+int registry_error_status(Errc code);
+
 // `{"message":"..."}` plus the newline Go's JSON encoder appends; Go's HTML escaping applies.
 std::string error_body(std::string_view message);
 

@@ -20,17 +20,6 @@ constexpr int kDefaultLimit = 25;
 constexpr int kMaxLimit = 100;
 constexpr std::array<std::string_view, 3> kSearchFilters = {"is-automated", "is-official", "stars"};
 
-int search_error_status(Errc code) {
-  switch (code) {
-    case Errc::InvalidArgument:
-    case Errc::Unauthenticated:
-    case Errc::PermissionDenied:
-      return http_status(code);
-    default:
-      return 500;
-  }
-}
-
 void answer(ResponseWriter& writer, int status, std::string_view message) {
   writer.json_text(status, error_body(message));
 }
@@ -86,7 +75,7 @@ void handle_images_search(const SearchBackend& backend, Request& request, Respon
     if (!names) {
       // The catalog is the fallback: its error is the interesting one unless it is merely absent.
       const Error& err = names.error().code == Errc::NotFound ? v1.error() : names.error();
-      return answer(writer, search_error_status(err.code), err.message);
+      return answer(writer, registry_error_status(err.code), err.message);
     }
     for (const std::string& name : *names) {
       if (name.find(remote) == std::string::npos) continue;
@@ -95,7 +84,7 @@ void handle_images_search(const SearchBackend& backend, Request& request, Respon
       results.push_back(std::move(r));
     }
   } else {
-    return answer(writer, search_error_status(v1.error().code), v1.error().message);
+    return answer(writer, registry_error_status(v1.error().code), v1.error().message);
   }
 
   nlohmann::ordered_json out = nlohmann::ordered_json::array();

@@ -2,6 +2,8 @@
 
 #include <cerrno>
 
+#include "common/remotes/http.h"
+
 namespace imaged::client {
 
 namespace {
@@ -59,21 +61,6 @@ Errc errc_for_status(long status) {
 
 }  // namespace
 
-std::string url_escape(std::string_view text) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string error_message(const HttpResponse& response) {
   if (response.content_type.starts_with("application/json")) {
     auto j = nlohmann::json::parse(response.body, nullptr, false);
@@ -102,7 +89,8 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& request) {
   std::string url = "http://localhost" + request.path;
   for (std::size_t i = 0; i < request.query.size(); ++i) {
     url += i == 0 ? '?' : '&';
-    url += url_escape(request.query[i].first) + "=" + url_escape(request.query[i].second);
+    url += remotes::url_encode(request.query[i].first) + "=" +
+           remotes::url_encode(request.query[i].second);
   }
   HttpResponse response;
   Transfer transfer{&request, &response, curl_};

@@ -66,7 +66,4 @@ class HttpClient {
 // The error text of a non-2xx response: the JSON "message", or the raw body.
 std::string error_message(const HttpResponse& response);
 
-// URL-encodes one query component.
-std::string url_escape(std::string_view text);
-
 }  // namespace imaged::client

@@ -7,19 +7,11 @@
 #include "common/images/timestamps.h"
 #include "common/oci.h"
 #include "common/reference.h"
+#include "tests/support/must.h"
 
 namespace imaged::testing {
 
 namespace {
-
-template <class T>
-T must(Result<T> r, const char* what) {
-  if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().message);
-  return std::move(*r);
-}
-void must(Status s, const char* what) {
-  if (!s) throw std::runtime_error(std::string(what) + ": " + s.error().message);
-}
 
 int64_t to_ns(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();

@@ -1,33 +1,19 @@
 #include "common/images/layer_digester.h"
 
-#include <zlib.h>
-
 #include <catch2/catch.hpp>
 #include <string>
 
 #include "common/content/local_store.h"
 #include "common/images/ingest_reader.h"
+#include "tests/support/compress.h"
 #include "tests/support/tar_builder.h"
 #include "tests/support/temp_dir.h"
 
 using namespace imaged;
 using namespace imaged::images;
+using imaged::testing::gzip;
 
 namespace {
-
-std::string gzip(const std::string& data) {
-  z_stream s{};
-  REQUIRE(deflateInit2(&s, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  std::string out(deflateBound(&s, data.size()) + 64, '\0');
-  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  s.avail_in = static_cast<uInt>(data.size());
-  s.next_out = reinterpret_cast<Bytef*>(out.data());
-  s.avail_out = static_cast<uInt>(out.size());
-  REQUIRE(deflate(&s, Z_FINISH) == Z_STREAM_END);
-  out.resize(s.total_out);
-  deflateEnd(&s);
-  return out;
-}
 
 std::string tar_like(size_t n) {
   std::string s;

@@ -7,18 +7,9 @@
 #include "api/progress_json.h"
 #include "common/images/ingest_reader.h"
 #include "common/reference.h"
+#include "tests/support/must.h"
 
 namespace imaged::testing {
-
-namespace {
-
-template <class T>
-T must(Result<T> r, const char* what) {
-  if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().message);
-  return std::move(*r);
-}
-
-}  // namespace
 
 remotes::RegistryClientOptions PullEnvOptions::fast_client() {
   remotes::RegistryClientOptions o;
