@@ -373,11 +373,16 @@ Result<Compression> layer_compression(std::string_view mt) {
 
 // ---- platform ----
 
+// containerd's platforms.Parse, errors worded as dockerd sends them (errdefs.ErrInvalidArgument
+// wrapped: `"<spec>": <why>: invalid argument`); components are checked before their count.
+// Components may hold '.' (arm64 variants such as v8.5), as current containerd allows; 20.10's
+// containerd said ^[A-Za-z0-9_-]+$.
 Result<Platform> Platform::parse(std::string_view spec) {
+  const std::string quoted = "\"" + std::string(spec) + "\"";
   auto bad = [&](const std::string& why) {
-    return fail(Errc::InvalidArgument, "invalid platform \"" + std::string(spec) + "\": " + why);
+    return fail(Errc::InvalidArgument, quoted + ": " + why + ": invalid argument");
   };
-  if (spec.find('*') != std::string_view::npos) return bad("wildcards not supported");
+  if (spec.find('*') != std::string_view::npos) return bad("wildcards not yet supported");
   std::vector<std::string_view> parts;
   for (size_t start = 0;;) {
     auto slash = spec.find('/', start);
@@ -385,9 +390,13 @@ Result<Platform> Platform::parse(std::string_view spec) {
     if (slash == std::string_view::npos) break;
     start = slash + 1;
   }
-  if (parts.size() > 3) return bad("cannot parse platform specifier");
   for (auto part : parts)
-    if (!valid_component(part)) return bad("\"" + std::string(part) + "\" is an invalid component");
+    if (!valid_component(part))
+      return fail(Errc::InvalidArgument,
+                  "\"" + std::string(part) + "\" is an invalid component of " + quoted +
+                      ": platform specifier component must match \"^[A-Za-z0-9_.-]+$\": "
+                      "invalid argument");
+  if (parts.size() > 3) return bad("cannot parse platform specifier");
 
   Platform p;
   p.os = normalize_os(parts[0]);

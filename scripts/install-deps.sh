@@ -13,6 +13,8 @@ packages=(
   catch2 libssl-dev zlib1g-dev libzstd-dev libarchive-dev libsystemd-dev libisal-dev
   # test harness: the real registry, busybox for fixture images, htpasswd, curl, socket activation
   docker-registry busybox-static apache2-utils curl systemd python3 zstd
+  # the docker SDK for Python (tests/e2e/sdk_scenario.py, compare_sdk_with_dockerd.py)
+  python3-docker
 )
 # The real docker CLI drives the end-to-end tests; Debian ships it in docker.io.
 command -v docker >/dev/null 2>&1 || packages+=(docker.io)

@@ -290,6 +290,22 @@ TEST_CASE("oci: platform parse and normalisation", "[oci]") {
   CHECK(oci::host_platform().os == "linux");
 }
 
+TEST_CASE("oci: platform parse errors are worded as containerd's platforms.Parse", "[oci]") {
+  // dockerd answers `POST /images/create?platform=bogus/x/y/z` (docker-py pull(platform=)) with
+  // 400 `"bogus/x/y/z": cannot parse platform specifier: invalid argument`.
+  auto message = [](std::string_view spec) { return oci::Platform::parse(spec).error().message; };
+  CHECK(message("bogus/x/y/z") ==
+        "\"bogus/x/y/z\": cannot parse platform specifier: invalid "
+        "argument");
+  CHECK(message("linux/*") == "\"linux/*\": wildcards not yet supported: invalid argument");
+  CHECK(message("nosuchos") ==
+        "\"nosuchos\": unknown operating system or architecture: invalid argument");
+  // Components are checked before their count.
+  CHECK(message("lin ux/a/b/c") ==
+        "\"lin ux\" is an invalid component of \"lin ux/a/b/c\": platform specifier component "
+        "must match \"^[A-Za-z0-9_.-]+$\": invalid argument");
+}
+
 TEST_CASE("oci: platform matcher ranks compatible platforms", "[oci]") {
   auto P = [](std::string s) { return *oci::Platform::parse(s); };
   oci::PlatformMatcher amd64(P("linux/amd64"));
