@@ -14,12 +14,7 @@ void handle_images_load(images::ImageLoader& loader, Request& request, ResponseW
   auto lines = loader.load([&body](std::span<char> buf) { return body.read(buf); });
   JsonStream stream(writer);
   if (!lines) {
-    // Drain what the client still sends, so that it reads our answer rather than a broken pipe.
-    std::vector<char> sink(64 * 1024);
-    for (int i = 0; i < 1 << 16; ++i) {
-      auto n = body.read(sink);
-      if (!n || *n == 0) break;
-    }
+    drain_body(body);
     stream.send_error(lines.error().message);
     stream.finish();
     return;

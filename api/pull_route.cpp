@@ -2,7 +2,10 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <stop_token>
 #include <thread>
 
@@ -14,6 +17,7 @@
 #include "api/router.h"
 #include "common/reference.h"
 #include "common/remotes/auth_config.h"
+#include "common/remotes/transport.h"
 
 namespace imaged::api {
 
@@ -55,10 +59,98 @@ void answer_error(ResponseWriter& writer, const Error& err) {
 
 }  // namespace
 
-void handle_images_create(const PullFn& pull, Request& request, ResponseWriter& writer) {
+// fromSrc=<url>: the response body, in an unnamed temporary file (moby downloads it with
+// remotes.GetWithStatusError and streams it; a file keeps the importer's reads simple).
+using TempFile = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
+
+Result<TempFile> download(const std::string& url) {
+  TempFile file(std::tmpfile(), &std::fclose);
+  if (!file) return fail(Errc::Internal, "creating a temporary file for the download failed");
+  remotes::Transport transport;
+  remotes::ResponseHandler handler;
+  handler.sink = [&file](std::span<const std::byte> bytes) -> Status {
+    if (std::fwrite(bytes.data(), 1, bytes.size(), file.get()) != bytes.size())
+      return fail(Errc::Internal, "writing the download to a temporary file failed");
+    return {};
+  };
+  auto response = transport.perform(remotes::HttpRequest{.url = url}, handler);
+  if (!response) return fail(Errc::Internal, response.error().message);
+  if (response->status < 200 || response->status > 299)
+    return fail(Errc::Internal, "failed to GET " + url + " with status " +
+                                    std::to_string(response->status) + ": " + response->body);
+  std::rewind(file.get());
+  return file;
+}
+
+// moby's ImportImage arguments: repo (+ tag), message, changes, platform.
+Result<images::ImportRequest> import_request(const Request& request) {
+  images::ImportRequest r;
+  r.source = request.query.value("fromSrc");
+  r.message = request.query.value("message");
+  r.changes = request.query.get_all("changes");
+  r.platform = oci::host_platform();
+  if (auto p = request.query.value("platform"); !p.empty())
+    r.platform = IMAGED_TRY(oci::Platform::parse(p));
+  if (auto repo = request.query.value("repo"); !repo.empty()) {
+    Reference ref = IMAGED_TRY(Reference::parse(repo));
+    if (ref.digest()) return fail(Errc::InvalidArgument, "cannot import digest reference");
+    if (auto tag = request.query.value("tag"); !tag.empty())
+      ref = IMAGED_TRY(ref.with_checked_tag(tag));
+    r.tag = std::move(ref);
+  }
+  return r;
+}
+
+void handle_images_import(const ImportFn& import, Request& request, ResponseWriter& writer) {
+  auto import_req = import_request(request);
+  if (!import_req) {
+    drain_body(*request.body);
+    return answer_error(writer, import_req.error());
+  }
+  JsonStream stream(writer);
+  TempFile file(nullptr, &std::fclose);
+  images::ByteSource source = [&request](std::span<char> buf) { return request.body->read(buf); };
+  if (import_req->source != "-") {
+    // A bare host[/path] is fetched over http, as dockerd does.
+    std::string url = import_req->source;
+    if (url.find("://") == std::string::npos) url = "http://" + url;
+    nlohmann::ordered_json m;
+    m["status"] = "Downloading from " + url;
+    stream.send(m);
+    auto downloaded = download(url);
+    if (!downloaded) {
+      stream.finish(fail(downloaded.error()));
+      return;
+    }
+    file = std::move(*downloaded);
+    source = [&file](std::span<char> buf) -> Result<size_t> {
+      const size_t n = std::fread(buf.data(), 1, buf.size(), file.get());
+      if (n == 0 && std::ferror(file.get()))
+        return fail(Errc::Internal, "reading the downloaded file failed");
+      return n;
+    };
+  }
+  auto id = import(*import_req, source);
+  if (!id) {
+    if (import_req->source == "-") drain_body(*request.body);
+    if (!stream.begun()) return answer_error(writer, id.error());
+    stream.finish(fail(id.error()));
+    return;
+  }
+  nlohmann::ordered_json m;
+  m["status"] = id->str();
+  stream.send(m);
+  stream.finish();
+}
+
+void handle_images_create(const PullFn& pull, Request& request, ResponseWriter& writer,
+                          const ImportFn& import) {
   const std::string from_image = request.query.value("fromImage");
-  if (from_image.empty())
-    return answer_error(writer, Error{Errc::Unimplemented, "import is not supported yet"});
+  if (from_image.empty()) {
+    if (!import)
+      return answer_error(writer, Error{Errc::Unimplemented, "import is not supported yet"});
+    return handle_images_import(import, request, writer);
+  }
 
   auto ref = pull_reference(from_image, request.query.value("tag"));
   if (!ref) return answer_error(writer, ref.error());
@@ -103,11 +195,14 @@ void handle_images_create(const PullFn& pull, Request& request, ResponseWriter& 
   stream.finish(st);
 }
 
-void register_pull_routes(Router& router, PullFn pull) {
-  router.add(Method::Post, "/images/create",
-             [pull = std::move(pull)](Request& request, ResponseWriter& writer) {
-               handle_images_create(pull, request, writer);
-             });
+void register_pull_routes(Router& router, PullFn pull, ImportFn import) {
+  router.add(
+      Method::Post, "/images/create",
+      [pull = std::move(pull), import = std::move(import)](Request& request,
+                                                           ResponseWriter& writer) {
+        handle_images_create(pull, request, writer, import);
+      },
+      RouteOptions{.body_limit = kUnlimitedBody});  // docker import streams the tarball
 }
 
 }  // namespace imaged::api

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 namespace imaged::api {
 
@@ -66,6 +67,14 @@ Result<std::size_t> StringBodyReader::read(std::span<char> out) {
   std::memcpy(out.data(), data_.data() + offset_, n);
   offset_ += n;
   return n;
+}
+
+void drain_body(BodyReader& body) {
+  std::vector<char> sink(64 * 1024);
+  for (int i = 0; i < 1 << 16; ++i) {
+    auto n = body.read(sink);
+    if (!n || *n == 0) break;
+  }
 }
 
 std::string_view Request::param(std::string_view name) const {

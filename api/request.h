@@ -48,6 +48,10 @@ class BodyReader {
   virtual Result<std::size_t> read(std::span<char> out) = 0;
 };
 
+// Reads and drops what the client still sends (at most 4 GiB), so that after refusing an upload
+// the client reads the answer rather than a broken pipe.
+void drain_body(BodyReader& body);
+
 // A BodyReader over a string (tests, and requests with no body).
 class StringBodyReader final : public BodyReader {
  public:

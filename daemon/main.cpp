@@ -26,6 +26,7 @@
 #include "common/content/local_store.h"
 #include "common/images/event_log.h"
 #include "common/images/image_archive_writer.h"
+#include "common/images/image_importer.h"
 #include "common/images/image_loader.h"
 #include "common/images/image_service.h"
 #include "common/images/ingest_reader.h"
@@ -135,10 +136,16 @@ int run(const daemon::Config& config, const daemon::Environment& env) {
   api::Router router;
   api::register_system_routes(router, engine, api::probe_host(), info_source);
   api::register_image_routes(router, images, events);
-  api::register_pull_routes(router,
-                            [&images](const images::PullRequest& r, const images::ProgressSink& p) {
-                              return images.pull(r, p);
-                            });
+  images::ImageImporter importer(**content, **metadata, events, &images.sweeper(),
+                                 {.docker_version = build.version});
+  api::register_pull_routes(
+      router,
+      [&images](const images::PullRequest& r, const images::ProgressSink& p) {
+        return images.pull(r, p);
+      },
+      [&importer](const images::ImportRequest& r, const images::ByteSource& source) {
+        return importer.import(r, source);
+      });
   api::register_push_routes(router,
                             [&pusher](const images::PushRequest& r, const images::ProgressSink& p) {
                               return pusher.push(r, p);

@@ -17,6 +17,7 @@
 #include "common/images/archive_api.h"
 #include "common/images/blob_sweeper.h"
 #include "common/images/event_log.h"
+#include "common/images/image_records.h"
 #include "common/images/layer_digester.h"
 #include "common/images/manifest_synth.h"
 #include "common/images/timestamps.h"
@@ -97,25 +98,6 @@ std::string_view type_name(mode_t type) {
     default:
       return "unsupported entry";
   }
-}
-
-struct ReadContext {
-  const ArchiveApi* ar;
-  const ByteSource* source;
-  std::vector<char> buf = std::vector<char>(kReadChunk);
-  std::optional<Error> error;
-};
-
-la_ssize_t read_cb(archive* a, void* data, const void** out) {
-  auto* ctx = static_cast<ReadContext*>(data);
-  auto n = (*ctx->source)(std::span(ctx->buf.data(), ctx->buf.size()));
-  if (!n) {
-    ctx->error = n.error();
-    ctx->ar->archive_set_error(a, EIO, "%s", n.error().message.c_str());
-    return -1;
-  }
-  *out = ctx->buf.data();
-  return static_cast<la_ssize_t>(*n);
 }
 
 std::string blob_path(const Digest& d) { return "blobs/sha256/" + std::string(d.hex()); }
@@ -209,25 +191,16 @@ Result<std::vector<std::string>> ImageLoader::load(const ByteSource& source) {
 
   // ---- 1. Read every entry (nothing committed yet). ----
   {
-    const ArchiveApi& ar = *IMAGED_TRY(archive_api());
-    std::unique_ptr<archive, decltype(ar.archive_read_free)> a(ar.archive_read_new(),
-                                                               ar.archive_read_free);
-    if (!a) return fail(Errc::Internal, "archive_read_new failed");
-    ar.archive_read_support_filter_all(a.get());
-    ar.archive_read_support_format_tar(a.get());
-    ReadContext ctx{.ar = &ar, .source = &source};
-    auto archive_error = [&](std::string_view what) -> Error {
-      if (ctx.error) return ctx.error->context("reading the upload");
-      const char* msg = ar.archive_error_string(a.get());
-      return bad(std::string(what) + ": " + (msg ? msg : "unknown error"));
-    };
-    if (ar.archive_read_open(a.get(), &ctx, nullptr, &read_cb, nullptr) != ARCHIVE_OK)
-      return fail(archive_error("the upload is not a tar archive"));
+    auto in = IMAGED_TRY(
+        ArchiveInput::open(source, ArchiveFormat::Tar, "the upload is not a tar archive"));
+    const ArchiveApi& ar = in->api();
+    archive* a = in->get();
+    auto archive_error = [&](std::string_view what) { return in->error(what); };
     int entries = 0;
     std::vector<char> buf(kReadChunk);
     for (;;) {
       archive_entry* e = nullptr;
-      const int r = ar.archive_read_next_header(a.get(), &e);
+      const int r = ar.archive_read_next_header(a, &e);
       if (r == ARCHIVE_EOF) break;
       if (r < ARCHIVE_WARN)
         return fail(archive_error(entries == 0 ? "the upload is not a tar archive"
@@ -259,7 +232,7 @@ Result<std::vector<std::string>> ImageLoader::load(const ByteSource& source) {
       std::string head;  // the first bytes, to decide where the file goes
       bool eof = false;
       auto read_more = [&]() -> Result<size_t> {
-        la_ssize_t n = ar.archive_read_data(a.get(), buf.data(), buf.size());
+        la_ssize_t n = ar.archive_read_data(a, buf.data(), buf.size());
         if (n < 0) return fail(archive_error("the tar archive is broken at \"" + path + "\""));
         return static_cast<size_t>(n);
       };
@@ -487,22 +460,8 @@ Result<std::vector<std::string>> ImageLoader::load(const ByteSource& source) {
       return fail(bad("image config \"" + c.config_path + "\" lists " +
                       std::to_string(config->diff_ids.size()) + " layers, the archive " +
                       std::to_string(c.layer_paths.size())));
-    metadata::ImageRecord& image = c.image;
-    image.id = cf->digest.str();
-    if (auto created = parse_rfc3339_ns(config->created)) image.created_ns = *created;
-    image.os = config->os;
-    image.architecture = config->architecture;
-    image.variant = config->variant;
-    image.author = config->author;
-    image.docker_version = config->docker_version;
-    image.comment = config->comment;
-    json labels = json::object();
-    if (auto it = config->config.find("Labels"); it != config->config.end() && it->is_object())
-      labels = *it;
-    image.labels_json = labels.dump();
-    image.config_media_type = c.config_media_type;
-    image.config_size = cf->size;
-    image.added_ns = now_ns;
+    c.image = image_record(cf->digest, *config, c.config_media_type, cf->size, now_ns);
+    const metadata::ImageRecord& image = c.image;
     for (size_t i = 0; i < c.layer_paths.size(); ++i) {
       FileEntry* lf = state.find(c.layer_paths[i]);
       if (lf->diff_error)
@@ -524,8 +483,7 @@ Result<std::vector<std::string>> ImageLoader::load(const ByteSource& source) {
                            : c.layer_media_types[i];
       c.layers.push_back(std::move(rec));
     }
-    const std::string platform =
-        image.os + "/" + image.architecture + (image.variant.empty() ? "" : "/" + image.variant);
+    const std::string platform = platform_text(*config);
     if (c.manifest_path) {
       FileEntry* mf = state.find(*c.manifest_path);
       c.manifest = {.digest = mf->digest.str(),
@@ -576,13 +534,7 @@ Result<std::vector<std::string>> ImageLoader::load(const ByteSource& source) {
     }
     return {};
   };
-  auto undo = [&]() {
-    for (const Digest& d : state.newly_committed) {
-      auto referenced =
-          metadata_.read([&](metadata::ReadTx& tx) { return tx.is_blob_referenced(d.str()); });
-      if (referenced && !*referenced) (void)content_.remove(d);
-    }
-  };
+  auto undo = [&]() { remove_unreferenced(content_, metadata_, state.newly_committed); };
   if (auto st = commit_all(); !st) {
     undo();
     return fail(st.error().context("storing the loaded blobs"));

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/images/archive_api.h"
 
 namespace imaged::content {
 class Store;
@@ -46,9 +47,6 @@ namespace imaged::images {
 
 class BlobSweeper;
 class EventLog;
-
-// Reads the next bytes of the upload into `buf`; 0 at the end.
-using ByteSource = std::function<Result<size_t>(std::span<char> buf)>;
 
 struct ImageLoaderOptions {
   int64_t max_entry_size = int64_t{64} << 30;  // 64 GiB per tar entry / declared blob size

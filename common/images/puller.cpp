@@ -15,6 +15,7 @@
 #include "common/images/blob_sweeper.h"
 #include "common/images/download_limiter.h"
 #include "common/images/event_log.h"
+#include "common/images/image_records.h"
 #include "common/images/pull_progress.h"
 #include "common/images/single_flight.h"
 #include "common/images/timestamps.h"
@@ -87,11 +88,6 @@ Event pull_event(const Reference& ref, const nlohmann::json& labels) {
       if (v.is_string()) e.attributes[k] = v.get<std::string>();
   e.attributes["name"] = ref.familiar_name();
   return e;
-}
-
-// "os/arch[/variant]" of an image, for ManifestRecord::platform.
-std::string platform_text(const oci::ImageConfig& c) {
-  return c.os + "/" + c.architecture + (c.variant.empty() ? "" : "/" + c.variant);
 }
 
 }  // namespace
@@ -330,24 +326,12 @@ Status Puller::Impl::run(const PullRequest& request, PullProgress& progress,
   step("layers");
 
   // 5-6 build the image's rows; they are written under the sweeper's guard below.
-  metadata::ImageRecord image;
-  image.id = image_id.str();
-  if (auto created = parse_rfc3339_ns(config.created)) image.created_ns = *created;
-  image.os = config.os;
-  image.architecture = config.architecture;
-  image.variant = config.variant;
-  image.author = config.author;
-  image.docker_version = config.docker_version;
-  image.comment = config.comment;
-  nlohmann::json labels = nlohmann::json::object();
-  if (auto it = config.config.find("Labels"); it != config.config.end() && it->is_object())
-    labels = *it;
-  image.labels_json = labels.dump();
-  image.config_media_type = manifest.config.media_type;
-  image.config_size = manifest.config.size;
-  image.added_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+  const metadata::ImageRecord image =
+      image_record(image_id, config, manifest.config.media_type, manifest.config.size,
+                   std::chrono::duration_cast<std::chrono::nanoseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+                       .count());
+  const nlohmann::json labels = nlohmann::json::parse(image.labels_json);
 
   std::vector<metadata::ManifestRecord> manifests;
   if (index_bytes)

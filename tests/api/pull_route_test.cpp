@@ -160,3 +160,96 @@ TEST_CASE("a client that goes away stops the pull", "[pull][pull_route]") {
       });
   CHECK(c.seen->stop.stop_requested());
 }
+
+namespace {
+
+// Runs POST /images/create?<query> with `body` against a fake import.
+struct ImportCall {
+  RecordingWriter writer;
+  std::optional<images::ImportRequest> seen;
+  std::string read;  // what the import read of the body
+};
+
+void run_import(ImportCall& c, const std::string& query, const std::string& body_text,
+                std::function<Result<Digest>(const images::ImportRequest&)> fake) {
+  StringBodyReader body(body_text);
+  Request req;
+  req.method = Method::Post;
+  req.path = "/images/create";
+  req.query = QueryParams::parse(query).value();
+  req.body = &body;
+  handle_images_create(
+      [](const images::PullRequest&, const images::ProgressSink&) -> Status {
+        FAIL("pulled");
+        return {};
+      },
+      req, c.writer,
+      [&](const images::ImportRequest& r, const images::ByteSource& source) -> Result<Digest> {
+        c.seen = r;
+        std::vector<char> buf(7);
+        for (;;) {
+          size_t n = IMAGED_TRY(source(buf));
+          if (n == 0) break;
+          c.read.append(buf.data(), n);
+        }
+        return fake(r);
+      });
+}
+
+const Digest kId = Digest::of("config");
+
+}  // namespace
+
+TEST_CASE("import: fromSrc=- hands the body, repo, tag, message, changes, platform on",
+          "[import][pull_route]") {
+  ImportCall c;
+  run_import(c,
+             "fromSrc=-&repo=imported&tag=v1&message=hello&changes=CMD%20%5B%22sh%22%5D&"
+             "changes=ENV%20A%3Db&platform=linux%2Farm64",
+             "the tarball", [](const images::ImportRequest&) { return kId; });
+  REQUIRE(c.seen);
+  CHECK(c.read == "the tarball");
+  CHECK(c.seen->source == "-");
+  REQUIRE(c.seen->tag);
+  CHECK(c.seen->tag->str() == "docker.io/library/imported:v1");
+  CHECK(c.seen->message == "hello");
+  CHECK(c.seen->changes == std::vector<std::string>{"CMD [\"sh\"]", "ENV A=b"});
+  CHECK(c.seen->platform.str() == "linux/arm64");
+  CHECK(c.writer.status == 200);
+  CHECK(c.writer.body == "{\"status\":\"" + kId.str() + "\"}\r\n");
+
+  // The CLI sends the whole reference as repo and no tag; no repo at all leaves it untagged.
+  ImportCall cli;
+  run_import(cli, "fromSrc=-&repo=imported%3Av2&tag=&message=", "",
+             [](const images::ImportRequest&) { return kId; });
+  REQUIRE(cli.seen);
+  CHECK(cli.seen->tag->str() == "docker.io/library/imported:v2");
+  CHECK(cli.seen->platform == oci::host_platform());
+  ImportCall untagged;
+  run_import(untagged, "fromSrc=-", "", [](const images::ImportRequest&) { return kId; });
+  REQUIRE(untagged.seen);
+  CHECK_FALSE(untagged.seen->tag);
+}
+
+TEST_CASE("import: bad arguments and failed imports are HTTP errors", "[import][pull_route]") {
+  auto never = [](const images::ImportRequest&) -> Result<Digest> {
+    FAIL("imported");
+    return kId;
+  };
+  ImportCall digest;
+  run_import(digest, "fromSrc=-&repo=busybox%40sha256%3A" + std::string(64, 'a'), "", never);
+  CHECK(digest.writer.status == 400);
+  CHECK(digest.writer.body == "{\"message\":\"cannot import digest reference\"}\n");
+  ImportCall upper;
+  run_import(upper, "fromSrc=-&repo=BusyBox", "", never);
+  CHECK(upper.writer.status == 400);
+  ImportCall plat;
+  run_import(plat, "fromSrc=-&platform=bogus%2Fx%2Fy%2Fz", "", never);
+  CHECK(plat.writer.status == 400);
+  ImportCall refused;
+  run_import(refused, "fromSrc=-&changes=RUN%20x", "tar", [](const images::ImportRequest&) {
+    return Result<Digest>(fail(Errc::InvalidArgument, "run is not a valid change command"));
+  });
+  CHECK(refused.writer.status == 400);
+  CHECK(refused.writer.body == "{\"message\":\"run is not a valid change command\"}\n");
+}

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -88,6 +89,20 @@ std::string docker_cli() {
 
 DaemonOptions mirrored(const std::string& mirror) {
   return {.args = {"--registry-mirror", "http://" + mirror, "--insecure-registry", mirror}};
+}
+
+Dockerd::Dockerd(const std::string& mirror) {
+  auto r =
+      run({source_path("scripts/dockerd-side.sh").string(), "start", dir.path().string(), mirror},
+          std::chrono::seconds(90));
+  started = r.exit_code == 0;
+  if (started) host = "unix://" + (dir / "docker.sock").string();
+  if (!started) WARN("dockerd did not start: " << r.err);
+}
+
+Dockerd::~Dockerd() {
+  run({source_path("scripts/dockerd-side.sh").string(), "stop", dir.path().string()},
+      std::chrono::seconds(60));
 }
 
 }  // namespace imaged::testing

@@ -55,6 +55,20 @@ class Daemon {
   std::unique_ptr<Process> process_;
 };
 
+// dockerd 20.10 side by side (scripts/dockerd-side.sh start <dir> <mirror>), stopped when the
+// object goes away. `started` is false (with a WARN) where dockerd cannot run; `host` is the
+// value for `docker -H`.
+struct Dockerd {
+  explicit Dockerd(const std::string& mirror);
+  ~Dockerd();
+  Dockerd(const Dockerd&) = delete;
+  Dockerd& operator=(const Dockerd&) = delete;
+
+  TempDir dir{"dd"};
+  bool started = false;
+  std::string host;  // unix://<dir>/docker.sock
+};
+
 // The docker CLI found in PATH (as `command -v docker`), or "" when there is none.
 std::string docker_cli();
 

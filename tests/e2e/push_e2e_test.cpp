@@ -109,29 +109,6 @@ TEST_CASE("e2e: docker save, rmi, load restores ID, tags and repo digests", "[ar
   CHECK(daemon.docker({"image", "inspect", "busybox:media"}).exit_code == 0);
 }
 
-namespace {
-
-// dockerd 20.10 side by side (scripts/dockerd-side.sh), stopped when the test ends.
-struct Dockerd {
-  TempDir dir{"dd"};
-  bool started = false;
-  std::string sock;
-  explicit Dockerd(const std::string& mirror) {
-    auto r =
-        run({source_path("scripts/dockerd-side.sh").string(), "start", dir.path().string(), mirror},
-            std::chrono::seconds(90));
-    started = r.exit_code == 0;
-    if (started) sock = "unix://" + (dir / "docker.sock").string();
-    if (!started) WARN("dockerd did not start: " << r.err);
-  }
-  ~Dockerd() {
-    run({source_path("scripts/dockerd-side.sh").string(), "stop", dir.path().string()},
-        std::chrono::seconds(60));
-  }
-};
-
-}  // namespace
-
 TEST_CASE("e2e: archives move between imaged and dockerd 20.10 with the same image ID",
           "[archive][e2e][dockerd]") {
   REQUIRE_FALSE(docker_cli().empty());  // scripts/install-deps.sh installs docker.io
@@ -145,19 +122,19 @@ TEST_CASE("e2e: archives move between imaged and dockerd 20.10 with the same ima
 
   Dockerd dockerd(mirror.host());
   if (!dockerd.started) return;  // no dockerd here: nothing to compare with
-  auto loaded = daemon.docker({"-H", dockerd.sock, "load", "-i", tar.string()});
+  auto loaded = daemon.docker({"-H", dockerd.host, "load", "-i", tar.string()});
   INFO(loaded.out << loaded.err);
   REQUIRE(loaded.exit_code == 0);
   CHECK(contains(loaded.out, "Loaded image: busybox:musl"));
   auto in_dockerd = daemon.docker(
-      {"-H", dockerd.sock, "image", "inspect", "--format", "{{.Id}}", "busybox:musl"});
+      {"-H", dockerd.host, "image", "inspect", "--format", "{{.Id}}", "busybox:musl"});
   CHECK(in_dockerd.out == id + "\n");
 
   // dockerd's legacy archive (uncompressed layer.tar) loads into imaged with the same ID.
-  REQUIRE(daemon.docker({"-H", dockerd.sock, "tag", "busybox:musl", "busybox:fromdd"}).exit_code ==
+  REQUIRE(daemon.docker({"-H", dockerd.host, "tag", "busybox:musl", "busybox:fromdd"}).exit_code ==
           0);
   const auto dd_tar = daemon.dir() / "dd.tar";
-  REQUIRE(daemon.docker({"-H", dockerd.sock, "save", "busybox:fromdd", "-o", dd_tar.string()})
+  REQUIRE(daemon.docker({"-H", dockerd.host, "save", "busybox:fromdd", "-o", dd_tar.string()})
               .exit_code == 0);
   auto back = daemon.docker({"load", "-i", dd_tar.string()});
   INFO(back.out << back.err);

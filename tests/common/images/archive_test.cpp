@@ -10,8 +10,10 @@
 
 #include "common/content/content.h"
 #include "common/images/image_archive_writer.h"
+#include "common/images/image_importer.h"
 #include "common/images/image_loader.h"
 #include "tests/common/images/pull_env.h"
+#include "tests/support/compress.h"
 #include "tests/support/registry.h"
 #include "tests/support/tar_builder.h"
 
@@ -342,4 +344,135 @@ TEST_CASE("load: hostile and broken archives are refused and change nothing", "[
   }
   // Still serving: a good archive loads afterwards.
   REQUIRE(load_into(target, good));
+}
+
+// ---- docker import (image_importer.h) ----
+
+namespace {
+
+struct Imported {
+  Result<Digest> id;
+  PullEnv* env;
+  metadata::ImageRecord image() {
+    return env->metadata()
+        .read([&](metadata::ReadTx& tx) { return tx.get_image(id->str()); })
+        .value();
+  }
+  std::vector<metadata::LayerRecord> layers() {
+    return env->metadata()
+        .read([&](metadata::ReadTx& tx) { return tx.layers_of(id->str()); })
+        .value();
+  }
+  json config() { return json::parse(content::read_blob(env->content(), *id, 1 << 20).value()); }
+};
+
+Imported import_into(PullEnv& env, const std::string& bytes, images::ImportRequest request = {}) {
+  images::ImageImporter importer(env.content(), env.metadata(), env.events(), nullptr,
+                                 {.docker_version = "test-version"});
+  if (request.platform.os.empty()) request.platform = oci::Platform{"linux", "amd64", "", "", {}};
+  return Imported{importer.import(request, source_of(bytes)), &env};
+}
+
+std::string rootfs_tar() {
+  return make_tar({{.path = "bin", .type = AE_IFDIR},
+                   {.path = "bin/hello", .data = "#!/bin/sh\necho hello\n"},
+                   {.path = "bin/sh", .type = AE_IFLNK, .link = "hello"}});
+}
+
+}  // namespace
+
+TEST_CASE("import: one gzip layer whose diff_id is the uploaded tar's, config as moby's",
+          "[archive][import]") {
+  PullEnv env;
+  const std::string tar = rootfs_tar();
+  images::ImportRequest request;
+  request.tag = Reference::parse("imported:v1").value();
+  request.changes = {R"(CMD ["sh"])", "ENV A=b", "LABEL org.x=y"};
+  auto imp = import_into(env, tar, request);
+  INFO((imp.id ? std::string() : imp.id.error().message));
+  REQUIRE(imp.id);
+
+  auto layers = imp.layers();
+  REQUIRE(layers.size() == 1);
+  CHECK(layers[0].diff_id == Digest::of(tar).str());
+  CHECK(layers[0].media_type == oci::kDockerLayerGzip);
+  CHECK(layers[0].uncompressed_size == static_cast<int64_t>(tar.size()));
+  CHECK(layers[0].unpacked_size == 21 + 5);  // the file and the symlink's target
+  const std::string blob =
+      content::read_blob(env.content(), Digest::parse(layers[0].digest).value(), 1 << 20).value();
+  CHECK(gunzip(blob) == tar);
+
+  json config = imp.config();
+  CHECK(config["architecture"] == "amd64");
+  CHECK(config["os"] == "linux");
+  CHECK(config["comment"] == "Imported from -");
+  CHECK(config["docker_version"] == "test-version");
+  CHECK(config["config"]["Cmd"] == json{"sh"});
+  CHECK(config["config"]["Env"] == json{"A=b"});
+  CHECK(config["config"]["Labels"] == json{{"org.x", "y"}});
+  CHECK(config["container_config"]["Cmd"].is_null());
+  CHECK(config["rootfs"] == json{{"type", "layers"}, {"diff_ids", {Digest::of(tar).str()}}});
+  REQUIRE(config["history"].size() == 1);
+  CHECK(config["history"][0]["comment"] == "Imported from -");
+  CHECK(config["history"][0]["created"] == config["created"]);
+  std::vector<std::string> keys;
+  for (auto& [k, v] : config.items()) keys.push_back(k);
+  CHECK(std::is_sorted(keys.begin(), keys.end()));
+
+  auto image = imp.image();
+  CHECK(image.comment == "Imported from -");
+  CHECK(image.labels_json == R"({"org.x":"y"})");
+  CHECK(env.tag_target("docker.io/library/imported", "v1") == imp.id->str());
+  auto manifests = env.metadata()
+                       .read([&](metadata::ReadTx& tx) { return tx.manifests_of(imp.id->str()); })
+                       .value();
+  REQUIRE(manifests.size() == 1);
+  CHECK(env.has_blob(manifests[0].digest));
+
+  auto events = env.events().query(0, INT64_MAX, {}).value();
+  REQUIRE(events.size() >= 2);
+  CHECK(events[events.size() - 2].action == "tag");
+  CHECK(events[events.size() - 2].attributes.at("name") == "imported:v1");
+  CHECK(events.back().action == "import");
+  CHECK(events.back().actor_id == imp.id->str());
+  CHECK(events.back().attributes.at("name") == imp.id->str());
+  CHECK(events.back().attributes.at("org.x") == "y");
+}
+
+TEST_CASE("import: compressed uploads, message, platform, no tag", "[archive][import]") {
+  PullEnv env;
+  const std::string tar = rootfs_tar();
+  for (const std::string& upload : {gzip(tar), zstd(tar)}) {
+    images::ImportRequest request;
+    request.message = "from a pipe";
+    request.platform = oci::Platform{"linux", "arm64", "v8", "", {}};
+    auto imp = import_into(env, upload, request);
+    REQUIRE(imp.id);
+    CHECK(imp.layers()[0].diff_id == Digest::of(tar).str());
+    json config = imp.config();
+    CHECK(config["comment"] == "from a pipe");
+    CHECK(config["architecture"] == "arm64");
+    CHECK(config["variant"] == "v8");
+    CHECK(env.metadata()
+              .read([&](metadata::ReadTx& tx) { return tx.tags_of(imp.id->str()); })
+              .value()
+              .empty());
+  }
+}
+
+TEST_CASE("import: not a tar, or bad changes, stores nothing", "[archive][import]") {
+  PullEnv env;
+  const auto before = blob_listing(env.root());
+  auto garbage = import_into(env, std::string(3000, 'x'));
+  REQUIRE_FALSE(garbage.id);
+  CHECK(garbage.id.error().code == Errc::InvalidArgument);
+  CHECK_THAT(garbage.id.error().message, Catch::Contains("not a tar archive"));
+  images::ImportRequest request;
+  request.changes = {"RUN echo hi"};
+  auto refused = import_into(env, rootfs_tar(), request);
+  REQUIRE_FALSE(refused.id);
+  CHECK(refused.id.error().message == "run is not a valid change command");
+  CHECK(blob_listing(env.root()) == before);
+  CHECK(env.image_count() == 0);
+  CHECK(env.ingests().empty());
 }
