@@ -78,6 +78,12 @@ int run(const daemon::Config& config, const daemon::Environment& env) {
     log->critical("opening {}: {}", metadata::kMetaDbName, metadata.error().message);
     return 1;
   }
+  if (const auto& aside = (*metadata)->set_aside()) {
+    log->warn(
+        "{} could not be read and had never been written (a power loss soon after it was "
+        "created); it was moved to {} and a new one created",
+        metadata::kMetaDbName, aside->string());
+  }
   remotes::NoCredentials no_credentials;  // credentials come per request (X-Registry-Auth)
   remotes::RegistryClientOptions registry_options;
   registry_options.hosts.registry_mirrors = config.registry_mirrors;

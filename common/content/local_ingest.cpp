@@ -27,6 +27,19 @@ Status StoreState::sync_fd(int fd, std::string_view what) const {
   return fsync_fd(fd, what);
 }
 
+Status StoreState::make_layout_durable() {
+  if (layout_durable_.load(std::memory_order_acquire)) return {};
+  std::lock_guard lock(layout_mu_);
+  if (layout_durable_.load(std::memory_order_relaxed)) return {};
+  auto blobs = IMAGED_TRY(open_at(root_fd.get(), "blobs", O_RDONLY | O_DIRECTORY));
+  auto parent = IMAGED_TRY(open_at(root_fd.get(), "..", O_RDONLY | O_DIRECTORY));
+  IMAGED_TRY(sync_fd(blobs.get(), "blobs"));
+  IMAGED_TRY(sync_fd(root_fd.get(), "store root"));
+  IMAGED_TRY(sync_fd(parent.get(), "parent of the store root"));
+  layout_durable_.store(true, std::memory_order_release);
+  return {};
+}
+
 void StoreState::unlock_ref(const std::string& ref) {
   std::lock_guard lock(mu_);
   locked_.erase(ref);

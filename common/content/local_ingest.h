@@ -57,6 +57,14 @@ class StoreState {
   // fsync(fd) unless sync is off.
   Status sync_fd(int fd, std::string_view what) const;
 
+  // Makes the directory chain that holds blobs durable: fsyncs blobs/ (its entry sha256/), the
+  // root (blobs/, ingest/) and the root's parent (the root itself). LocalStore::open creates
+  // directories without syncing them, so that opening a new store costs no fsync; every commit
+  // calls this before it reports success, so no commit is durable unless the chain is. Only the
+  // first successful call does I/O (a failed one is retried by the next); concurrent callers
+  // wait for it. A no-op when sync is off.
+  Status make_layout_durable();
+
   // Marks `ref` as held by a Writer of this process. Unavailable if it already is.
   Status try_lock_ref(const std::string& ref);
   void unlock_ref(const std::string& ref);
@@ -66,6 +74,8 @@ class StoreState {
  private:
   std::mutex mu_;
   std::unordered_map<std::string, Clock::time_point> locked_;  // ref → since
+  std::mutex layout_mu_;
+  std::atomic<bool> layout_durable_{false};  // set under layout_mu_
   std::atomic<uint64_t> serial_{0};
 };
 

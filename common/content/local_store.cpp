@@ -60,23 +60,15 @@ Result<std::unique_ptr<LocalStore>> LocalStore::open(const std::filesystem::path
   auto root_fd = open_at(AT_FDCWD, state->root.string(), O_RDONLY | O_DIRECTORY);
   if (!root_fd) return fail(context(root_fd.error()));
   state->root_fd = std::move(*root_fd);
-  bool made_blobs = false, made_sha256 = false, made_ingest = false;
-  auto blobs = ensure_dir_at(state->root_fd.get(), "blobs", &made_blobs);
+  // Created without fsync: the first commit makes the chain durable (make_layout_durable).
+  auto blobs = ensure_dir_at(state->root_fd.get(), "blobs");
   if (!blobs) return fail(context(blobs.error()));
-  auto sha256 = ensure_dir_at(blobs->get(), "sha256", &made_sha256);
+  auto sha256 = ensure_dir_at(blobs->get(), "sha256");
   if (!sha256) return fail(context(sha256.error()));
-  auto ingest = ensure_dir_at(state->root_fd.get(), "ingest", &made_ingest);
+  auto ingest = ensure_dir_at(state->root_fd.get(), "ingest");
   if (!ingest) return fail(context(ingest.error()));
   state->blobs_fd = std::move(*sha256);
   state->ingest_fd = std::move(*ingest);
-  // New directories must survive a crash before any commit relies on them.
-  if (made_blobs || made_ingest) {
-    if (auto s = state->sync_fd(state->root_fd.get(), "store root"); !s)
-      return fail(context(s.error()));
-  }
-  if (made_sha256) {
-    if (auto s = state->sync_fd(blobs->get(), "blobs"); !s) return fail(context(s.error()));
-  }
   return std::unique_ptr<LocalStore>(new LocalStore(std::move(state)));
 }
 

@@ -5,9 +5,12 @@
 //   ingest/<key>/        one in-progress ingest per ref (key = sha256 hex of the ref string):
 //                        ref, total, startedat, data (see local_ingest.h)
 // A commit is: flush → size and digest check → chmod 0444 → fsync data → rename into blobs/
-// (RENAME_NOREPLACE) → fsync blobs/sha256 → remove the ingest. A crash at any instant leaves a
-// store that opens, and blobs/ never holds a file whose bytes do not hash to its name: files only
-// arrive there by an atomic rename of fsynced, verified data.
+// (RENAME_NOREPLACE) → fsync blobs/sha256 → (first commit of a LocalStore only) fsync blobs/,
+// the root and its parent → remove the ingest. A crash at any instant leaves a store that opens,
+// and blobs/ never holds a file whose bytes do not hash to its name: files only arrive there by
+// an atomic rename of fsynced, verified data. open() creates directories without fsync: until
+// the first commit returns, a power loss may lose them, which loses no blob (none is committed
+// yet) and open() makes them again.
 //
 // Thread safety: every method may be called concurrently from any number of threads. Several
 // processes may share one root: a ref is held by at most one Writer across all of them (a lock
@@ -47,8 +50,9 @@ struct LocalStoreOptions {
 
 class LocalStore final : public Store {
  public:
-  // Opens the store at `root`, creating the directories that are missing. Does not scan or
-  // repair anything: partial ingests stay for resume (see remove_stale_ingests).
+  // Opens the store at `root`, creating the directories that are missing (not synced: see the
+  // commit above). Does not scan or repair anything: partial ingests stay for resume (see
+  // remove_stale_ingests).
   // Internal (or ResourceExhausted, disk full) if the directories cannot be created or opened.
   static Result<std::unique_ptr<LocalStore>> open(const std::filesystem::path& root,
                                                   LocalStoreOptions options = {});

@@ -204,9 +204,11 @@ class LocalWriter final : public Writer {
       return close_with(errno_error(errno, "commit rename"));
     }
 
-    // 5. Make the new name durable, then drop the ingest. The ingest's removal needs no fsync:
-    // if a crash undoes it, a leftover directory without data is resumable from 0 or swept.
+    // 5. Make the new name durable (and, on a store's first commit, the directories above it),
+    // then drop the ingest. The ingest's removal needs no fsync: if a crash undoes it, a
+    // leftover directory without data is resumable from 0 or swept.
     Status synced = state_->sync_fd(blobs, "blobs directory");
+    if (synced) synced = state_->make_layout_durable();
     discard(Status{});
     return synced;
   }

@@ -21,6 +21,24 @@
 // Blocking: write() waits for the write mutex; SQLite waits up to busy_timeout_ms for locks held
 // by other processes before Errc::Unavailable. Never call from an I/O thread.
 //
+// Creation and durability: a new meta.db costs no DDL and no sync. open() writes the built-in
+// schema image (schema_image.h) aside and renames it into place (a crash leaves no file or a
+// complete one) next to an empty marker file meta.db.unsynced, created before the rename. The
+// first write() of a store that was opened with the marker present (or created) then, before
+// its BEGIN, fdatasyncs meta.db, removes the marker and fsyncs the directory. Hence:
+//   - marker absent ⇒ meta.db's bytes and name are durable (the removal follows the fdatasync
+//     and is itself made durable before any commit);
+//   - marker present ⇒ no write() ever committed: the file holds only the empty schema.
+// A power loss before that first write may leave meta.db missing (open() creates it again),
+// empty (open() migrates it in place) or torn. A database opened with the marker present is
+// therefore verified (quick_check) unless this open() just built it, and when it cannot be
+// read (DataLoss) it is set aside as meta.db.unreadable-<ns> (with its -wal) and created again,
+// which loses nothing; set_aside() names it, for the caller to log. Without the marker an
+// unreadable database is refused (DataLoss) as before. Creation and setting aside hold an
+// flock on the directory, so concurrent openers never race on the file and its marker. (The
+// marker precedes meta.db on filesystems that keep directory updates in order, as ext4 and
+// XFS do; where one does not, a torn meta.db without marker is refused rather than lost.)
+//
 // Lifetime: owned by the composition root; every read/write must have returned before it is
 // destroyed.
 #pragma once
@@ -33,6 +51,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -46,6 +65,8 @@ namespace imaged::metadata {
 
 // The file name of the store inside the data root.
 inline constexpr const char* kMetaDbName = "meta.db";
+// Appended to the database's path: the marker of a database never synced (see above).
+inline constexpr std::string_view kUnsyncedSuffix = ".unsynced";
 
 struct MetadataStoreOptions {
   int busy_timeout_ms = 5000;
@@ -64,7 +85,8 @@ concept TxResult = requires {
 class MetadataStore {
  public:
   // Opens or creates the database file, migrates it to kSchemaVersion (see schema.h) and sets
-  // it up: WAL, foreign keys, busy timeout, synchronous=NORMAL.
+  // it up: WAL, foreign keys, busy timeout, synchronous=NORMAL. A never-synced database that
+  // cannot be read is set aside and created again (see "Creation and durability").
   // FailedPrecondition for a database newer than this build or not ours; DataLoss for a file
   // that is not a database; Internal when the file cannot be opened.
   static Result<std::unique_ptr<MetadataStore>> open(const std::filesystem::path& db_path,
@@ -101,9 +123,16 @@ class MetadataStore {
   Result<RefRepair> repair_blob_refs();
 
   const std::filesystem::path& path() const { return path_; }
+  // Where open() moved an unreadable never-synced database before creating this one.
+  const std::optional<std::filesystem::path>& set_aside() const { return set_aside_; }
 
  private:
-  MetadataStore(std::filesystem::path path, MetadataStoreOptions options, Connection writer);
+  MetadataStore(std::filesystem::path path, MetadataStoreOptions options, Connection writer,
+                bool unsynced, std::optional<std::filesystem::path> set_aside);
+
+  // Before the first write of a never-synced database: fdatasync it, remove the marker, fsync
+  // the directory. A no-op afterwards; a failure is retried by the next write. Holds write_mu_.
+  Status make_durable();
 
   Status run_write(const std::function<Status(WriteTx&)>& body);
   Status run_read(const std::function<Status(ReadTx&)>& body);
@@ -137,9 +166,11 @@ class MetadataStore {
 
   const std::filesystem::path path_;
   const MetadataStoreOptions options_;
+  const std::optional<std::filesystem::path> set_aside_;
 
   std::mutex write_mu_;
   Connection writer_;  // guarded by write_mu_
+  bool unsynced_;      // guarded by write_mu_; see make_durable
   std::atomic<std::thread::id> write_owner_{};
 
   std::mutex readers_mu_;

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <stdexcept>
 #include <thread>
@@ -24,6 +26,23 @@ constexpr auto kDeadline = 20s;  // generous: only hit when something is broken
 
 Result<int64_t> count_images(MetadataStore& store) {
   return store.read([](ReadTx& tx) { return tx.image_count(); });
+}
+
+std::filesystem::path marker_of(const TempDir& dir) {
+  return dir.db().string() + std::string(kUnsyncedSuffix);
+}
+
+// What a power loss may leave of a file whose writes were never synced: its first `keep` bytes,
+// then zeros up to its old size.
+void tear(const std::filesystem::path& file, std::streamoff keep) {
+  const auto size = static_cast<std::streamoff>(std::filesystem::file_size(file));
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(keep);
+  f << std::string(static_cast<size_t>(size - keep), '\0');
+}
+
+void overwrite(const std::filesystem::path& file, const std::string& bytes) {
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
 }
 
 }  // namespace
@@ -257,4 +276,60 @@ TEST_CASE("store: check_integrity and repair_blob_refs on a healthy store", "[me
   must(store->check_integrity());
   const RefRepair repair = must(store->repair_blob_refs());
   CHECK(repair == RefRepair{});
+}
+
+TEST_CASE("store: a new database is marked unsynced until its first write", "[metadata]") {
+  TempDir dir;
+  {
+    auto store = open_store(dir);
+    CHECK(std::filesystem::exists(marker_of(dir)));
+    CHECK(must(count_images(*store)) == 0);  // reads do not sync
+    CHECK(std::filesystem::exists(marker_of(dir)));
+    must(put(*store, make_image("a", {make_layer("l1", 10)})));
+    CHECK_FALSE(std::filesystem::exists(marker_of(dir)));
+  }
+  auto store = open_store(dir);
+  CHECK_FALSE(std::filesystem::exists(marker_of(dir)));
+  CHECK_FALSE(store->set_aside());
+  CHECK(must(count_images(*store)) == 1);
+}
+
+TEST_CASE("store: an unreadable never-written database is set aside and created again",
+          "[metadata]") {
+  TempDir dir;
+  (void)open_store(dir);
+  REQUIRE(std::filesystem::exists(marker_of(dir)));
+  bool set_aside = true;
+  SECTION("torn: the schema pages lost") { tear(dir.db(), 4096); }
+  SECTION("torn: everything lost but the size") { tear(dir.db(), 0); }
+  SECTION("garbage") { overwrite(dir.db(), std::string(8192, 'x')); }
+  SECTION("empty: migrated in place") {
+    overwrite(dir.db(), "");
+    set_aside = false;
+  }
+
+  auto store = open_store(dir);
+  must(store->check_integrity());
+  CHECK(must(count_images(*store)) == 0);
+  REQUIRE(store->set_aside().has_value() == set_aside);
+  if (set_aside) {
+    CHECK(std::filesystem::exists(*store->set_aside()));
+    CHECK(store->set_aside()->parent_path() == dir.path());
+  }
+  must(put(*store, make_image("a", {make_layer("l1", 10)})));
+  CHECK(must(count_images(*store)) == 1);
+  CHECK_FALSE(std::filesystem::exists(marker_of(dir)));
+}
+
+TEST_CASE("store: an unreadable database that was written is refused, not replaced", "[metadata]") {
+  TempDir dir;
+  {
+    auto store = open_store(dir);
+    must(put(*store, make_image("a", {make_layer("l1", 10)})));
+  }
+  overwrite(dir.db(), std::string(8192, 'x'));
+  auto store = MetadataStore::open(dir.db());
+  REQUIRE_FALSE(store);
+  CHECK(store.error().code == Errc::DataLoss);
+  CHECK(std::filesystem::file_size(dir.db()) == 8192);  // left as it was
 }

@@ -2,7 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <string>
+
 #include "common/metadata/metadata_store.h"
+#include "common/metadata/schema_image.h"
 #include "common/metadata/sqlite.h"
 #include "tests/common/metadata/metadata_test_util.h"
 
@@ -84,6 +88,21 @@ Connection raw_open(const TempDir& dir) {
   return must(Connection::open(dir.db(), ConnectionOptions{}));
 }
 
+// Everything a database's schema is: its objects, versions and the rows migrations insert.
+std::string describe_schema(Connection& conn) {
+  std::string out =
+      "user_version " + std::to_string(must(schema_version(conn))) + "\napplication_id " +
+      std::to_string(must(conn.query_int("PRAGMA application_id"))) + "\njournal_mode " +
+      must(conn.query_text("PRAGMA journal_mode")) + "\nnames_version rows " +
+      std::to_string(must(conn.query_int("SELECT count(*) FROM names_version"))) + "\n";
+  Statement st =
+      must(conn.prepare("SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema "
+                        "ORDER BY type, name"));
+  while (must(st.step()))
+    out += st.text(0) + " " + st.text(1) + " on " + st.text(2) + ": " + st.text(3) + "\n";
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("schema: a fresh database gets the latest version in WAL mode", "[metadata]") {
@@ -104,6 +123,25 @@ TEST_CASE("schema: a fresh database gets the latest version in WAL mode", "[meta
     REQUIRE(must(st.step()));
     CHECK(st.int64(0) == 1);
   }
+}
+
+TEST_CASE("schema: the built-in fresh image is what the migrations produce", "[metadata]") {
+  TempDir migrated_dir, image_dir;
+  std::string migrated;
+  {
+    Connection conn = raw_open(migrated_dir);
+    must(conn.exec("PRAGMA journal_mode = WAL"));
+    must(migrate(conn));
+    migrated = describe_schema(conn);
+  }
+  const auto image = fresh_schema_image();
+  REQUIRE(image.size() % 512 == 0);
+  std::ofstream(image_dir.db(), std::ios::binary)
+      .write(reinterpret_cast<const char*>(image.data()),
+             static_cast<std::streamsize>(image.size()));
+  Connection conn = raw_open(image_dir);
+  CHECK(must(conn.query_text("PRAGMA integrity_check")) == "ok");
+  CHECK(describe_schema(conn) == migrated);
 }
 
 TEST_CASE("schema: reopening a current database changes nothing", "[metadata]") {
