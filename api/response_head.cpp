@@ -36,7 +36,7 @@ std::string render_head(const ResponseHead& head) {
   out += "HTTP/1.1 ";
   out += std::to_string(head.status);
   out += ' ';
-  out += reason_phrase(head.status);
+  out += head.upgrade.empty() ? reason_phrase(head.status) : "UPGRADED";
   out += "\r\n";
 
   // Last writer wins for a given name; first position is kept.
@@ -64,7 +64,12 @@ std::string render_head(const ResponseHead& head) {
     else
       append_field(out, "Content-Length", std::to_string(head.content_length.value_or(0)));
   }
-  if (!head.keep_alive) append_field(out, "Connection", "close");
+  if (!head.upgrade.empty()) {
+    append_field(out, "Connection", "Upgrade");
+    append_field(out, "Upgrade", head.upgrade);
+  } else if (!head.keep_alive) {
+    append_field(out, "Connection", "close");
+  }
   out += "\r\n";
   return out;
 }

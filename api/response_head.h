@@ -22,6 +22,9 @@ struct ResponseHead {
   std::optional<std::size_t> content_length;  // set for complete responses
   bool chunked = false;                       // streaming responses
   bool keep_alive = true;                     // false → "Connection: close"
+  // A protocol switch (status 101): "Connection: Upgrade" and "Upgrade: <upgrade>", with
+  // dockerd's reason phrase "UPGRADED"; keep_alive is then ignored.
+  std::string upgrade;
 };
 
 // "HTTP/1.1 200 OK\r\nName: value\r\n...\r\n\r\n". CR and LF inside names or values are dropped

@@ -30,6 +30,10 @@ bool ResponseWriter::error(const Error& err) {
   return false;
 }
 
+Result<ResponseWriter::RawStream> ResponseWriter::upgrade(std::string_view) {
+  return fail(Errc::Unimplemented, "this connection cannot switch protocols");
+}
+
 bool ResponseWriter::empty(int status) { return send(status, {}, {}); }
 
 bool ResponseWriter::text(int status, std::string_view body, std::string_view content_type) {

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/content/fd.h"
 #include "common/error.h"
 
 namespace imaged::api {
@@ -47,7 +48,19 @@ class ResponseWriter {
   // (for failures in the middle of a non-JSON stream, e.g. a tar for `docker save`).
   virtual void abort() = 0;
 
-  // True once send() or begin_stream() happened.
+  // A connection switched to a raw byte stream.
+  struct RawStream {
+    content::UniqueFd fd;  // a duplicate of the socket, in blocking mode
+    std::string pending;   // bytes the client sent after the request, already read
+  };
+  // Switches the connection to a raw stream as dockerd's attach does: sends
+  // "HTTP/1.1 101 UPGRADED" with `content_type`, "Connection: Upgrade" and "Upgrade: tcp", then
+  // hands the socket over. The connection is closed when the handler returns; a server stop
+  // shuts the socket down (a blocked read on `fd` returns). Errors: Canceled when the client is
+  // gone; Unimplemented for writers that cannot (the base version).
+  virtual Result<RawStream> upgrade(std::string_view content_type);
+
+  // True once send(), begin_stream() or upgrade() happened.
   virtual bool started() const = 0;
   // True when the client went away or the server is force-closing: stop producing.
   virtual bool canceled() const = 0;

@@ -32,6 +32,8 @@
 #include <mutex>
 #include <optional>
 
+#include <fcntl.h>
+
 #include "api/http_status.h"
 #include "api/interrupt_list.h"
 #include "api/request.h"
@@ -127,6 +129,7 @@ class Exchange final : public ResponseWriter, public BodyReader {
   bool write(std::string_view data) override;
   bool end() override;
   void abort() override;
+  Result<RawStream> upgrade(std::string_view content_type) override;
   bool started() const override { return state_ != State::NotStarted; }
   bool canceled() const override;
   bool stopping() const override;
@@ -135,7 +138,7 @@ class Exchange final : public ResponseWriter, public BodyReader {
   }
 
  private:
-  enum class State { NotStarted, Sent, Streaming, Ended, Aborted };
+  enum class State { NotStarted, Sent, Streaming, Ended, Aborted, Upgraded };
 
   template <class Op>
   std::pair<beast::error_code, std::size_t> call(Op op);
@@ -246,6 +249,34 @@ class Session final : public SessionControl, public std::enable_shared_from_this
       if (ec) return self->fail_op(ec, w);
       w->complete({}, n);
     });
+  }
+
+  // Switches to a raw stream: stops the watch read (keeping what it read), writes the 101 head,
+  // then hands a blocking duplicate of the socket and the buffered bytes to the handler.
+  void op_upgrade(OutgoingPtr res, std::shared_ptr<ResponseWriter::RawStream> out, WaiterPtr w) {
+    if (closed_) return w->complete(net::error::operation_aborted);
+    keep_alive_ = false;
+    auto next = [self = shared_from_this(), res, out, w] {
+      if (self->closed_) return w->complete(net::error::operation_aborted);
+      res->rendered = render_head(res->head);
+      self->write_pieces({buf(res->rendered), {}, {}}, [self, res, out, w](auto ec, auto) {
+        if (ec) return self->fail_op(ec, w);
+        int fd = ::fcntl(self->stream_.socket().native_handle(), F_DUPFD_CLOEXEC, 0);
+        if (fd < 0) return self->fail_op(net::error::bad_descriptor, w);
+        // The socket's file description is shared: Asio does no more I/O on it.
+        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+        out->fd.reset(fd);
+        auto data = self->buffer_.data();
+        out->pending.assign(static_cast<const char*>(data.data()), data.size());
+        self->buffer_.consume(data.size());
+        w->complete({}, 0);
+      });
+    };
+    upgrading_ = true;
+    if (!watching_) return next();
+    after_watch_ = std::move(next);
+    beast::error_code ec;
+    stream_.socket().cancel(ec);
   }
 
   void op_abort() {
@@ -453,7 +484,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
 
   // Called when the request body is complete: watch for a client that goes away.
   void maybe_watch() {
-    if (closed_ || watching_ || finishing_ || phase_ != Phase::Handling) return;
+    if (closed_ || watching_ || finishing_ || upgrading_ || phase_ != Phase::Handling) return;
     if (!parser_ || !parser_->is_done() || buffer_.size() != 0) return;
     watching_ = true;
     read_bytes(std::chrono::milliseconds(0),
@@ -465,6 +496,13 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   void on_watch(beast::error_code ec, std::size_t n) {
     watching_ = false;
     buffer_.commit(n);  // a pipelined request, kept for after this one
+    if (after_watch_) {
+      // An upgrade stopped the watch: what it read belongs to the raw stream; a client that
+      // half-closed is still there (the docker CLI closes its write side when it has no stdin).
+      auto next = std::move(after_watch_);
+      after_watch_ = nullptr;
+      return next();
+    }
     if (ec && ec != net::error::operation_aborted) {
       // EOF or reset: the client is gone; the handler sees canceled() / failing writes.
       canceled_ = true;
@@ -506,6 +544,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   std::optional<http::request_parser<http::buffer_body>> parser_;
   std::unique_ptr<char[]> drain_buffer_;
   std::shared_ptr<InterruptList> interrupts_;  // the running handler's, while there is one
+  std::function<void()> after_watch_;          // an upgrade waiting for the watch to stop
   std::uint64_t drained_ = 0;
   Phase phase_ = Phase::Idle;
   bool keep_alive_ = true;
@@ -513,6 +552,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   bool sent_continue_ = false;
   bool watching_ = false;
   bool finishing_ = false;
+  bool upgrading_ = false;
   bool closed_ = false;
   std::atomic<bool> canceled_{false};
 };
@@ -641,6 +681,18 @@ bool Exchange::end() {
   auto [ec, n] = call([](Session& s, WaiterPtr w) { s.op_end_stream(w); });
   if (ec) state_ = State::Aborted;
   return !ec;
+}
+
+Result<ResponseWriter::RawStream> Exchange::upgrade(std::string_view content_type) {
+  if (state_ != State::NotStarted) return fail(Errc::Internal, "upgrade after a response began");
+  state_ = State::Upgraded;
+  status_ = 101;
+  auto res = make_outgoing(101, content_type);
+  res->head.upgrade = "tcp";
+  auto out = std::make_shared<RawStream>();
+  auto [ec, n] = call([res, out](Session& s, WaiterPtr w) { s.op_upgrade(res, out, w); });
+  if (ec) return fail(Errc::Canceled, "the client went away: " + ec.message());
+  return std::move(*out);
 }
 
 void Exchange::abort() {

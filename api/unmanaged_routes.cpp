@@ -25,29 +25,14 @@ Handler not_found(std::string prefix, std::string param, std::string suffix = ""
 
 void register_unmanaged_routes(Router& router) {
   // Lists and prunes: literal routes, matched before the patterns below.
-  router.add(Method::Get, "/containers/json", answer(json::array()));
   router.add(Method::Get, "/networks", answer(json::array()));
   router.add(Method::Get, "/volumes", answer({{"Volumes", json::array()}, {"Warnings", nullptr}}));
-  router.add(Method::Post, "/containers/prune",
-             answer({{"ContainersDeleted", nullptr}, {"SpaceReclaimed", 0}}));
   router.add(Method::Post, "/networks/prune", answer({{"NetworksDeleted", nullptr}}));
   router.add(Method::Post, "/volumes/prune",
              answer({{"VolumesDeleted", nullptr}, {"SpaceReclaimed", 0}}));
   router.add(Method::Post, "/build/prune",
              answer({{"CachesDeleted", nullptr}, {"SpaceReclaimed", 0}}));
-  router.add(Method::Post, "/containers/create", [](Request&, ResponseWriter& w) {
-    w.error(Error{Errc::Unimplemented,
-                  "imaged manages images only and cannot create containers; run them with "
-                  "dockerd, podman or containerd (they can pull from the same registries)"});
-  });
-
-  // Named objects. docker inspect passes whatever it was given (an image reference with '/'
-  // and ':' included) to GET /containers/{name}/json.
-  router.add(Method::Get, "/containers/{name:.*}/json", not_found("No such container: ", "name"));
-  for (Method m : {Method::Get, Method::Post, Method::Put, Method::Delete}) {
-    router.add(m, "/containers/{name}", not_found("No such container: ", "name"));
-    router.add(m, "/containers/{name}/{action:.+}", not_found("No such container: ", "name"));
-  }
+  // Named objects.
   router.add(Method::Get, "/networks/{id:.+}", not_found("network ", "id", " not found"));
   router.add(Method::Get, "/volumes/{name:.+}", not_found("get ", "name", ": no such volume"));
   router.add(Method::Get, "/plugins/{name:.*}/json",

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "api/auth_route.h"
+#include "api/container_routes.h"
 #include "api/distribution_route.h"
 #include "api/host_info.h"
 #include "api/image_routes.h"
@@ -23,6 +24,7 @@
 #include "api/server.h"
 #include "api/system_routes.h"
 #include "api/unmanaged_routes.h"
+#include "common/containers/container_service.h"
 #include "common/content/local_store.h"
 #include "common/images/event_log.h"
 #include "common/images/image_archive_writer.h"
@@ -109,6 +111,9 @@ int run(const daemon::Config& config, const daemon::Environment& env) {
   images::Pusher pusher(**content, **content, **metadata, registry, events);
   images::ImageArchiveWriter archive_writer(**content, **metadata, events);
   images::ImageLoader loader(**content, **metadata, events, &images.sweeper());
+  // Containers of `docker run`: each gets a copy of its image's layers under containers/.
+  containers::ContainerService containers(images, **content, events,
+                                          config.data_root / "containers");
   auto image_info = api::make_image_info_source(images);
   api::SystemInfoSource* info_source = image_info.get();
 
@@ -161,6 +166,7 @@ int run(const daemon::Config& config, const daemon::Environment& env) {
   api::register_distribution_routes(router, api::distribution_inspect_with(registry));
   api::register_save_routes(router, archive_writer);
   api::register_load_routes(router, loader);
+  api::register_container_routes(router, containers, images);
   api::register_unmanaged_routes(router);
   if (const char* t = std::getenv("IMAGED_TEST_ROUTES"); t && std::string(t) == "1")
     daemon::register_test_routes(router);

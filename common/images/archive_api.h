@@ -1,5 +1,5 @@
 // libarchive, opened on first use (see common/dynamic_library.h for why): docker save, docker
-// load and docker import are the only callers.
+// load, docker import and container root filesystems (containers/rootfs.h) are the callers.
 //
 // archive_api() loads libarchive.so.13 once and resolves the functions save and load call;
 // later calls return the same table. Call them as `ar->archive_read_new()`.
@@ -26,14 +26,16 @@ namespace imaged::images {
   X(archive_read_new) X(archive_read_free) X(archive_read_support_filter_all)                    \
   X(archive_read_support_format_tar) X(archive_read_support_format_raw)                          \
   X(archive_read_open) X(archive_read_next_header)                                               \
-  X(archive_read_data)                                                                           \
+  X(archive_read_data) X(archive_read_data_block)                                               \
   X(archive_write_new) X(archive_write_free) X(archive_write_set_format_pax_restricted)          \
   X(archive_write_set_bytes_in_last_block) X(archive_write_open2) X(archive_write_header)        \
   X(archive_write_data) X(archive_write_close)                                                   \
   X(archive_entry_new) X(archive_entry_free) X(archive_entry_pathname) X(archive_entry_hardlink) \
   X(archive_entry_filetype) X(archive_entry_size_is_set) X(archive_entry_size)                   \
   X(archive_entry_set_pathname) X(archive_entry_set_filetype) X(archive_entry_set_perm)          \
-  X(archive_entry_set_size) X(archive_entry_set_mtime)
+  X(archive_entry_set_size) X(archive_entry_set_mtime) X(archive_entry_set_hardlink)            \
+  X(archive_write_disk_new) X(archive_write_disk_set_options) X(archive_write_data_block)        \
+  X(archive_write_finish_entry)
 // clang-format on
 
 struct ArchiveApi {

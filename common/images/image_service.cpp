@@ -83,6 +83,14 @@ Result<ImageDetail> ImageService::inspect(std::string_view name) {
   return inspect_image(impl_->metadata, impl_->content, name, &impl_->index);
 }
 
+Result<std::vector<Digest>> ImageService::layer_blobs(const Digest& id) {
+  auto layers = IMAGED_TRY(
+      impl_->metadata.read([&](metadata::ReadTx& tx) { return tx.layers_of(id.str()); }));
+  std::vector<Digest> out;
+  for (const auto& layer : layers) out.push_back(IMAGED_TRY(Digest::parse(layer.digest)));
+  return out;
+}
+
 Result<std::vector<HistoryEntry>> ImageService::history(std::string_view name) {
   return image_history(impl_->metadata, impl_->content, name, &impl_->index);
 }

@@ -91,6 +91,9 @@ class ImageService {
   Status tag(std::string_view source, const Reference& target);
   Result<std::vector<ImageSummary>> list(const ListOptions& options);
   Result<ImageDetail> inspect(std::string_view name);
+  // The layer blobs of image `id` as stored (compressed or not), bottom first: what a
+  // container's root filesystem is unpacked from.
+  Result<std::vector<Digest>> layer_blobs(const Digest& id);
   Result<std::vector<HistoryEntry>> history(std::string_view name);
   // dockerd's rmi semantics (engine-api.md §3.6).
   Result<std::vector<DeleteItem>> remove(std::string_view name, bool force, bool noprune);

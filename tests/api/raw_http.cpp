@@ -67,6 +67,8 @@ RawHttp::RawHttp(const std::filesystem::path& socket) {
 
 RawHttp::~RawHttp() { close(); }
 
+void RawHttp::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+
 void RawHttp::close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;

@@ -26,6 +26,8 @@ class RawHttp {
   std::optional<std::string> read_response(std::chrono::milliseconds timeout);
   // True when the peer closed the connection (read returns 0) within the timeout.
   bool closed_by_peer(std::chrono::milliseconds timeout);
+  // Half-closes: no more bytes from this side (shutdown SHUT_WR); reading goes on.
+  void shutdown_write();
   void close();
 
  private:

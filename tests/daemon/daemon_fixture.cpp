@@ -74,6 +74,15 @@ RunResult Daemon::docker(const std::vector<std::string>& args,
   return run(argv, timeout, po);
 }
 
+RunResult Daemon::shell(const std::string& script, std::string stdin_data,
+                        std::chrono::milliseconds timeout) const {
+  ProcessOptions po;
+  po.env["DOCKER_HOST"] = "unix://" + socket_.string();
+  po.env["DOCKER_CONFIG"] = (dir_ / "docker-config").string();
+  po.stdin_data = std::move(stdin_data);
+  return run_shell(script, timeout, po);
+}
+
 std::string docker_cli() {
   const char* path = std::getenv("PATH");
   std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";

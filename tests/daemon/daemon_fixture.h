@@ -46,6 +46,10 @@ class Daemon {
   RunResult docker(const std::vector<std::string>& args,
                    std::map<std::string, std::string> env = {},
                    std::chrono::milliseconds timeout = std::chrono::seconds(120)) const;
+  // A shell script (bash -c) with `docker` pointing at the daemon as docker() does; `stdin_data`
+  // is written to its stdin.
+  RunResult shell(const std::string& script, std::string stdin_data = {},
+                  std::chrono::milliseconds timeout = std::chrono::seconds(120)) const;
 
  private:
   TempDir dir_{"imaged-daemon"};

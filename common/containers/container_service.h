@@ -1,0 +1,118 @@
+// ContainerService: the containers of `docker run`, `docker create/start/stop/kill/rm/ps/logs`,
+// enough of dockerd's container model for running a command in an image (engine-api.md §4).
+//
+// A container gets its own copy of the image's layers (rootfs.h) at create, under
+// <dir>/<id>/rootfs, with /etc/hostname, /etc/hosts and /etc/resolv.conf written for it; the
+// process runs isolated by launcher.h. There is no bridge network: "host" shares the host's
+// network, every other mode gets a private loopback-only namespace ("none"). Containers live in
+// memory: a daemon restart (or crash) removes them and their directories (the start-up sweep),
+// and a stop of the daemon kills what runs (dockerd without live-restore stops them too).
+//
+// Names: the name a user gave (or a generated "adjective_surname"), a full ID, or a unique ID
+// prefix, as dockerd resolves them. Errors carry dockerd's texts: NotFound "No such container:
+// x", Conflict for a name in use or a running container removed without force, InvalidArgument
+// for bad configs.
+//
+// Events (type "container", in the image event log): create, start, attach, die (exitCode),
+// kill (signal), stop, destroy; Attributes image, name and the container's labels.
+//
+// Thread safety: every method may be called from any thread; they block (disk, processes).
+#pragma once
+
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/containers/container.h"
+#include "common/error.h"
+
+namespace imaged::content {
+class Provider;
+}
+namespace imaged::images {
+class EventLog;
+class ImageService;
+}  // namespace imaged::images
+
+namespace imaged::containers {
+
+struct CreateRequest {
+  std::string name;            // ?name=, may be empty (one is generated) or start with '/'
+  nlohmann::json config;       // the body: Config fields at the top level
+  nlohmann::json host_config;  // body.HostConfig
+};
+
+struct Created {
+  std::string id;
+  std::vector<std::string> warnings;
+};
+
+struct PruneResult {
+  std::vector<std::string> deleted;
+  int64_t space_reclaimed = 0;
+};
+
+class ContainerService {
+ public:
+  // `dir` is <data-root>/containers; what a previous run left there is removed.
+  ContainerService(images::ImageService& images, content::Provider& content,
+                   images::EventLog& events, std::filesystem::path dir);
+  // Kills running containers and removes every container directory.
+  ~ContainerService();
+  ContainerService(const ContainerService&) = delete;
+  ContainerService& operator=(const ContainerService&) = delete;
+
+  // NotFound "No such image: <ref>" when the image is missing (the CLI then pulls it),
+  // Conflict for a name in use, InvalidArgument for a bad config or name.
+  Result<Created> create(const CreateRequest& request);
+  Result<std::shared_ptr<Container>> find(std::string_view name) const;
+  // All containers, newest first.
+  std::vector<std::shared_ptr<Container>> list() const;
+
+  // Starts the process. Returns false when it was already running (dockerd's 304).
+  Result<bool> start(std::string_view name);
+  // Signals the process (`signal` "" = SIGKILL; a name as "TERM"/"SIGTERM" or a number).
+  // Conflict "Container x is not running" when it is not.
+  Status kill(std::string_view name, std::string_view signal);
+  // StopSignal (or `signal`), then SIGKILL after `timeout_s` (default 10). Returns false when it
+  // was not running (304).
+  Result<bool> stop(std::string_view name, std::optional<int> timeout_s,
+                    std::string_view signal = {});
+  // Conflict when running and not `force`.
+  Status remove(std::string_view name, bool force);
+  // Removes every stopped container.
+  Result<PruneResult> prune();
+
+  // Records a container event (the API layer records "attach").
+  void record_event(const Container& container, std::string action,
+                    std::map<std::string, std::string> extra = {});
+
+ private:
+  void on_exit(Container& container);
+  Status remove_container(const std::shared_ptr<Container>& container);
+  Status prepare_rootfs(const Definition& def);
+  std::string unique_name();
+
+  images::ImageService& images_;
+  content::Provider& content_;
+  images::EventLog& events_;
+  std::filesystem::path dir_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<Container>> by_id_;  // guarded by mu_
+  bool stopping_ = false;  // guarded by mu_: no new process once the destructor runs
+  int supervisors_ = 0;    // guarded by mu_: supervisor threads that may still call on_exit
+  std::condition_variable supervisors_done_;
+};
+
+// A signal by name ("KILL", "SIGKILL") or number; nullopt when unknown.
+std::optional<int> parse_signal(std::string_view text);
+
+}  // namespace imaged::containers

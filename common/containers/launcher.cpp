@@ -1,0 +1,379 @@
+#include "common/containers/launcher.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <tuple>
+
+namespace imaged::containers {
+
+namespace {
+
+// docker's default capabilities (moby oci/caps/defaults.go).
+constexpr std::array kDefaultCaps = {
+    CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FSETID,           CAP_FOWNER,
+    CAP_MKNOD,   CAP_NET_RAW,      CAP_SETGID,           CAP_SETUID,
+    CAP_SETFCAP, CAP_SETPCAP,      CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
+    CAP_KILL,    CAP_AUDIT_WRITE,
+};
+
+// moby's oci.DefaultSpec: files hidden from the container, and kernel knobs it may only read.
+constexpr std::array kMaskedPaths = {"/proc/asound",      "/proc/acpi",          "/proc/kcore",
+                                     "/proc/keys",        "/proc/latency_stats", "/proc/timer_list",
+                                     "/proc/timer_stats", "/proc/sched_debug",   "/proc/scsi",
+                                     "/sys/firmware"};
+constexpr std::array kReadOnlyPaths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                       "/proc/sysrq-trigger"};
+
+// What failed in the child, sent over the error pipe.
+enum class Step : int { Streams, Mounts, Devices, Root, Binds, Hostname, Network, Caps, Ids, Exec };
+
+struct ChildFailure {
+  Step step;
+  int err;
+};
+
+struct Device {
+  std::string path;  // inside the rootfs, absolute on the host
+  unsigned major;
+  unsigned minor;
+};
+
+struct PreparedBind {
+  std::string source;
+  std::vector<std::string> target_dirs;  // the target's parents, outermost first (after pivot)
+  std::string target;                    // inside the container
+  bool is_dir;
+  bool read_only;
+};
+
+// Everything the child touches, built before clone(): the child only reads it.
+struct Plan {
+  const ProcessSpec* spec;
+  std::string rootfs, proc, dev, pts, ptmx, shm, sys;
+  std::vector<Device> devices;
+  std::vector<std::pair<std::string, std::string>> dev_links;  // target, link path
+  std::vector<PreparedBind> binds;
+  std::vector<std::string> masked, read_only;  // under the rootfs
+  std::vector<std::string> workdir_dirs;
+  std::vector<std::string> candidates;
+  std::vector<char*> argv, envp;
+  std::uint64_t cap_mask = 0;
+  int last_cap = 40;
+  int error_fd = -1;
+};
+
+[[noreturn]] void child_fail(const Plan& plan, Step step, int err) {
+  ChildFailure failure{step, err};
+  (void)!::write(plan.error_fd, &failure, sizeof failure);
+  ::_exit(127);
+}
+
+// mkdir for each of `dirs` (outermost first), ignoring EEXIST.
+bool make_dirs(const std::vector<std::string>& dirs) {
+  for (const auto& d : dirs)
+    if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) return false;
+  return true;
+}
+
+bool setup_devices(const Plan& p) {
+  if (::mount("tmpfs", p.dev.c_str(), "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"))
+    return false;
+  for (const auto& d : p.devices)
+    if (::mknod(d.path.c_str(), S_IFCHR | 0666, makedev(d.major, d.minor)) != 0) return false;
+  // mknod honours the umask; the devices must be 0666.
+  for (const auto& d : p.devices) ::chmod(d.path.c_str(), 0666);
+  if (::mkdir(p.pts.c_str(), 0755) != 0 ||
+      ::mount("devpts", p.pts.c_str(), "devpts", MS_NOSUID | MS_NOEXEC,
+              "newinstance,ptmxmode=0666,mode=0620,gid=5"))
+    return false;
+  if (::mkdir(p.shm.c_str(), 01777) != 0 ||
+      ::mount("shm", p.shm.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "mode=1777,size=65536k"))
+    return false;
+  for (const auto& [target, link] : p.dev_links)
+    if (::symlink(target.c_str(), link.c_str()) != 0) return false;
+  return true;
+}
+
+bool bring_up_loopback() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  struct ifreq ifr {};
+  std::memcpy(ifr.ifr_name, "lo", 3);
+  bool ok = ::ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
+  ok = ok && ::ioctl(fd, SIOCSIFFLAGS, &ifr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+bool limit_capabilities(const Plan& p) {
+  for (int cap = 0; cap <= p.last_cap; ++cap)
+    if (!(p.cap_mask & (std::uint64_t{1} << cap)) && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 &&
+        errno != EINVAL)
+      return false;
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  for (int i = 0; i < 2; ++i) {
+    auto bits = static_cast<std::uint32_t>(p.cap_mask >> (32 * i));
+    data[i].effective = data[i].permitted = data[i].inheritable = bits;
+  }
+  return ::syscall(SYS_capset, &header, data) == 0;
+}
+
+// Open-tree clones of the bind sources, taken before pivot_root (while host paths resolve).
+constexpr int kMaxBinds = 64;
+
+int child_main(void* arg) {
+  const Plan& p = *static_cast<const Plan*>(arg);
+  const ProcessSpec& s = *p.spec;
+
+  // Standard streams and session.
+  if (::setsid() < 0) child_fail(p, Step::Streams, errno);
+  if (s.tty && ::ioctl(s.stdout_fd, TIOCSCTTY, 0) != 0) child_fail(p, Step::Streams, errno);
+  if (::dup2(s.stdin_fd, 0) < 0 || ::dup2(s.stdout_fd, 1) < 0 || ::dup2(s.stderr_fd, 2) < 0)
+    child_fail(p, Step::Streams, errno);
+  // The daemon's own descriptors (sockets, meta.db) must not reach the command; the error pipe
+  // stays open until execve.
+  if (::syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+    child_fail(p, Step::Streams, errno);
+  ::signal(SIGPIPE, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  // Mounts: nothing propagates back to the host; the rootfs becomes a mount point.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+      ::mount(p.rootfs.c_str(), p.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0 ||
+      ::mount("proc", p.proc.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+    child_fail(p, Step::Mounts, errno);
+  if (!setup_devices(p)) child_fail(p, Step::Devices, errno);
+  if (::mount("sysfs", p.sys.c_str(), "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
+              nullptr) != 0)
+    child_fail(p, Step::Mounts, errno);
+  // docker's masked and read-only /proc paths (what exists of them).
+  for (const auto& path : p.masked)
+    if (::mount("/dev/null", path.c_str(), nullptr, MS_BIND, nullptr) != 0 && errno == ENOTDIR)
+      ::mount("tmpfs", path.c_str(), "tmpfs", MS_RDONLY, nullptr);  // a directory
+  for (const auto& path : p.read_only)
+    if (::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) == 0)
+      ::mount(nullptr, path.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, nullptr);
+
+  std::array<int, kMaxBinds> trees{};
+  for (std::size_t i = 0; i < p.binds.size(); ++i) {
+    trees[i] = static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, p.binds[i].source.c_str(),
+                                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    if (trees[i] < 0) child_fail(p, Step::Binds, errno);
+  }
+
+  if (::chdir(p.rootfs.c_str()) != 0 || ::syscall(SYS_pivot_root, ".", ".") != 0 ||
+      ::umount2(".", MNT_DETACH) != 0 || ::chdir("/") != 0)
+    child_fail(p, Step::Root, errno);
+
+  // Bind targets resolve inside the container now: an image's symlink cannot point them at the
+  // host.
+  for (std::size_t i = 0; i < p.binds.size(); ++i) {
+    const auto& b = p.binds[i];
+    if (!make_dirs(b.target_dirs)) child_fail(p, Step::Binds, errno);
+    if (b.is_dir) {
+      if (::mkdir(b.target.c_str(), 0755) != 0 && errno != EEXIST)
+        child_fail(p, Step::Binds, errno);
+    } else {
+      int fd = ::open(b.target.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+      if (fd < 0) child_fail(p, Step::Binds, errno);
+      ::close(fd);
+    }
+    if (::syscall(SYS_move_mount, trees[i], "", AT_FDCWD, b.target.c_str(),
+                  MOVE_MOUNT_F_EMPTY_PATH) != 0)
+      child_fail(p, Step::Binds, errno);
+    if (b.read_only &&
+        ::mount(nullptr, b.target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0)
+      child_fail(p, Step::Binds, errno);
+  }
+
+  if (!s.hostname.empty() && ::sethostname(s.hostname.data(), s.hostname.size()) != 0)
+    child_fail(p, Step::Hostname, errno);
+  if (!s.host_network && !bring_up_loopback()) child_fail(p, Step::Network, errno);
+  if (!make_dirs(p.workdir_dirs) || ::chdir(s.working_dir.c_str()) != 0)
+    child_fail(p, Step::Root, errno);
+  if (!limit_capabilities(p)) child_fail(p, Step::Caps, errno);
+  if (::syscall(SYS_setgroups, s.groups.size(), s.groups.data()) != 0 ||
+      ::syscall(SYS_setresgid, s.gid, s.gid, s.gid) != 0 ||
+      ::syscall(SYS_setresuid, s.uid, s.uid, s.uid) != 0)
+    child_fail(p, Step::Ids, errno);
+
+  int err = ENOENT;
+  for (const auto& path : p.candidates) {
+    ::execve(path.c_str(), p.argv.data(), p.envp.data());
+    // As Go's exec.LookPath: keep searching past missing or non-executable entries, but report
+    // "permission denied" when that was all there was.
+    if (errno == EACCES)
+      err = EACCES;
+    else if (errno != ENOENT && errno != ENOTDIR)
+      err = errno;
+  }
+  child_fail(p, Step::Exec, err);
+}
+
+// "/a/b/c" → {"/a", "/a/b"} (+ "/a/b/c" when `include_self`).
+std::vector<std::string> parents_of(const std::string& path, bool include_self) {
+  std::vector<std::string> out;
+  for (std::size_t pos = path.find('/', 1); pos != std::string::npos; pos = path.find('/', pos + 1))
+    out.push_back(path.substr(0, pos));
+  if (include_self && path.size() > 1) out.push_back(path);
+  return out;
+}
+
+int read_last_cap() {
+  int fd = ::open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 40;
+  char buf[16]{};
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  return n > 0 ? std::atoi(buf) : 40;
+}
+
+Error exec_error(const std::string& command, bool searched, int err) {
+  std::string why;
+  if (err == ENOENT && searched)
+    why = "exec: \"" + command + "\": executable file not found in $PATH";
+  else if (err == ENOENT)
+    why = "exec: \"" + command + "\": stat " + command + ": no such file or directory";
+  else
+    why = "exec: \"" + command + "\": " + std::strerror(err);
+  return Error{Errc::InvalidArgument,
+               "failed to create task for container: unable to start container process: " + why +
+                   ": unknown"};
+}
+
+constexpr std::array<const char*, 10> kStepNames = {"setting up the standard streams",
+                                                    "mounting the root filesystem",
+                                                    "creating /dev",
+                                                    "entering the root filesystem",
+                                                    "bind mounting a volume",
+                                                    "setting the hostname",
+                                                    "bringing up the loopback interface",
+                                                    "limiting capabilities",
+                                                    "setting the user",
+                                                    "executing the command"};
+
+}  // namespace
+
+std::vector<std::string> executable_candidates(const std::string& command,
+                                               const std::vector<std::string>& env) {
+  if (command.find('/') != std::string::npos) return {command};
+  std::string path_var = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& kv : env)
+    if (kv.starts_with("PATH=")) path_var = kv.substr(5);
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= path_var.size()) {
+    std::size_t end = path_var.find(':', start);
+    if (end == std::string::npos) end = path_var.size();
+    std::string dir = path_var.substr(start, end - start);
+    out.push_back((dir.empty() ? std::string(".") : dir) + "/" + command);
+    start = end + 1;
+  }
+  return out;
+}
+
+Result<Process> launch(const ProcessSpec& spec) {
+  if (spec.args.empty()) return fail(Errc::InvalidArgument, "no command specified");
+  if (spec.binds.size() > kMaxBinds) return fail(Errc::InvalidArgument, "too many bind mounts");
+  Plan p;
+  p.spec = &spec;
+  p.rootfs = spec.rootfs.string();
+  p.proc = p.rootfs + "/proc";
+  p.dev = p.rootfs + "/dev";
+  p.pts = p.dev + "/pts";
+  p.shm = p.dev + "/shm";
+  p.sys = p.rootfs + "/sys";
+  for (auto [name, major, minor] : {std::tuple{"null", 1u, 3u},
+                                    {"zero", 1u, 5u},
+                                    {"full", 1u, 7u},
+                                    {"random", 1u, 8u},
+                                    {"urandom", 1u, 9u},
+                                    {"tty", 5u, 0u}})
+    p.devices.push_back({p.dev + "/" + name, major, minor});
+  p.dev_links = {{"pts/ptmx", p.dev + "/ptmx"},
+                 {"/proc/self/fd", p.dev + "/fd"},
+                 {"/proc/self/fd/0", p.dev + "/stdin"},
+                 {"/proc/self/fd/1", p.dev + "/stdout"},
+                 {"/proc/self/fd/2", p.dev + "/stderr"}};
+  for (const char* dir : {"/proc", "/dev", "/sys"}) {
+    std::error_code ec;
+    std::filesystem::create_directories(p.rootfs + dir, ec);
+    if (ec) return fail(Errc::Internal, "creating " + p.rootfs + dir + ": " + ec.message());
+  }
+  for (const auto& b : spec.binds) {
+    struct stat st {};
+    if (::stat(b.source.c_str(), &st) != 0)
+      return fail(Errc::InvalidArgument,
+                  "invalid mount config: bind source path does not exist: " + b.source);
+    p.binds.push_back(
+        {b.source, parents_of(b.target, false), b.target, S_ISDIR(st.st_mode), b.read_only});
+  }
+  for (const char* path : kMaskedPaths) p.masked.push_back(p.rootfs + path);
+  for (const char* path : kReadOnlyPaths) p.read_only.push_back(p.rootfs + path);
+  p.workdir_dirs = parents_of(spec.working_dir, true);
+  p.candidates = executable_candidates(spec.args[0], spec.env);
+  for (const auto& a : spec.args) p.argv.push_back(const_cast<char*>(a.c_str()));
+  p.argv.push_back(nullptr);
+  for (const auto& e : spec.env) p.envp.push_back(const_cast<char*>(e.c_str()));
+  p.envp.push_back(nullptr);
+  for (int cap : kDefaultCaps) p.cap_mask |= std::uint64_t{1} << cap;
+  p.last_cap = read_last_cap();
+
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return fail(content::errno_error(errno, "pipe"));
+  content::UniqueFd error_read(pipe_fds[0]), error_write(pipe_fds[1]);
+  p.error_fd = error_write.get();
+
+  constexpr std::size_t kStack = 256 * 1024;
+  void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (stack == MAP_FAILED) return fail(content::errno_error(errno, "allocating a stack"));
+  int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+  if (!spec.host_network) flags |= CLONE_NEWNET;
+  pid_t pid = ::clone(child_main, static_cast<char*>(stack) + kStack, flags, &p);
+  int clone_errno = errno;
+  ::munmap(stack, kStack);
+  if (pid < 0)
+    return fail(content::errno_error(clone_errno, "creating the container's namespaces"));
+  error_write.reset();
+
+  ChildFailure failure{};
+  ssize_t n;
+  do n = ::read(error_read.get(), &failure, sizeof failure);
+  while (n < 0 && errno == EINTR);
+  if (n == 0) return Process{pid};  // the pipe closed on execve
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (n != sizeof failure) return fail(Errc::Internal, "the container process failed to start");
+  if (failure.step == Step::Exec)
+    return fail(exec_error(spec.args[0], spec.args[0].find('/') == std::string::npos, failure.err));
+  auto step = static_cast<std::size_t>(failure.step);
+  return fail(Errc::Internal, std::string("starting the container: ") +
+                                  (step < kStepNames.size() ? kStepNames[step] : "?") + ": " +
+                                  std::strerror(failure.err));
+}
+
+}  // namespace imaged::containers
