@@ -114,6 +114,7 @@ int run(const daemon::Config& config, const daemon::Environment& env) {
   // Containers of `docker run`: each gets a copy of its image's layers under containers/.
   containers::ContainerService containers(images, **content, events,
                                           config.data_root / "containers");
+  images.set_image_users(&containers);
   auto image_info = api::make_image_info_source(images);
   api::SystemInfoSource* info_source = image_info.get();
 

@@ -133,6 +133,21 @@ Result<StreamSet> make_streams(const Definition& def) {
   return s;
 }
 
+// The HostConfig defaults dockerd fills in at create (clients read them back: docker-py's
+// containers.run() reads LogConfig.Type to know whether logs can be read).
+void fill_host_config_defaults(json& host_config) {
+  if (host_config.value("NetworkMode", "").empty()) host_config["NetworkMode"] = "default";
+  json& log = host_config["LogConfig"];
+  if (!log.is_object()) log = json::object();
+  if (log.value("Type", "").empty()) log["Type"] = "json-file";
+  if (!log.contains("Config") || log["Config"].is_null()) log["Config"] = json::object();
+  json& restart = host_config["RestartPolicy"];
+  if (!restart.is_object() || restart.value("Name", "").empty())
+    restart = {{"Name", "no"}, {"MaximumRetryCount", 0}};
+  if (host_config.value("IpcMode", "").empty()) host_config["IpcMode"] = "private";
+  if (host_config.value("ShmSize", 0) == 0) host_config["ShmSize"] = 67108864;
+}
+
 // dockerd's exit code for a start that failed before the command ran (CLI: 127/126).
 int failed_start_code(const Error& err) {
   return err.message.find("permission denied") != std::string::npos ? 126 : 127;
@@ -224,7 +239,7 @@ Result<Created> ContainerService::create(const CreateRequest& request) {
   if (def.config.value("Hostname", "").empty()) def.config["Hostname"] = def.id.substr(0, 12);
   def.config["Image"] = image_ref;
   def.host_config = request.host_config.is_object() ? request.host_config : json::object();
-  if (def.host_config.value("NetworkMode", "").empty()) def.host_config["NetworkMode"] = "default";
+  fill_host_config_defaults(def.host_config);
   def.dir = dir_ / def.id;
 
   auto container = std::make_shared<Container>(def);
@@ -277,6 +292,17 @@ std::vector<std::shared_ptr<Container>> ContainerService::list() const {
   std::sort(out.begin(), out.end(),
             [](const auto& a, const auto& b) { return a->def().created_ns > b->def().created_ns; });
   return out;
+}
+
+std::optional<images::ImageUser> ContainerService::user_of(std::string_view image_id) const {
+  std::optional<images::ImageUser> user;
+  std::lock_guard lock(mu_);
+  for (const auto& [id, c] : by_id_) {
+    if (c->def().image_id != image_id) continue;
+    bool running = c->snapshot().state == State::Running;
+    if (!user || (running && !user->running)) user = images::ImageUser{id, running};
+  }
+  return user;
 }
 
 Result<bool> ContainerService::start(std::string_view name) {

@@ -33,6 +33,7 @@
 
 #include "common/containers/container.h"
 #include "common/error.h"
+#include "common/images/image_users.h"
 
 namespace imaged::content {
 class Provider;
@@ -60,13 +61,13 @@ struct PruneResult {
   int64_t space_reclaimed = 0;
 };
 
-class ContainerService {
+class ContainerService final : public images::ImageUsers {
  public:
   // `dir` is <data-root>/containers; what a previous run left there is removed.
   ContainerService(images::ImageService& images, content::Provider& content,
                    images::EventLog& events, std::filesystem::path dir);
   // Kills running containers and removes every container directory.
-  ~ContainerService();
+  ~ContainerService() override;
   ContainerService(const ContainerService&) = delete;
   ContainerService& operator=(const ContainerService&) = delete;
 
@@ -90,6 +91,9 @@ class ContainerService {
   Status remove(std::string_view name, bool force);
   // Removes every stopped container.
   Result<PruneResult> prune();
+
+  // ImageUsers: a running container of the image first, else any.
+  std::optional<images::ImageUser> user_of(std::string_view image_id) const override;
 
   // Records a container event (the API layer records "attach").
   void record_event(const Container& container, std::string action,

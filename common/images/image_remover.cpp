@@ -9,6 +9,7 @@
 #include "common/images/image_lister.h"
 #include "common/images/image_lookup.h"
 #include "common/images/image_refs.h"
+#include "common/images/image_users.h"
 #include "common/metadata/metadata_store.h"
 #include "common/oci.h"
 
@@ -45,8 +46,8 @@ bool is_single_reference(const std::vector<ImageRef>& refs) {
 // first change, so prune can skip an image and go on in the same transaction.
 class TxRemover {
  public:
-  TxRemover(metadata::WriteTx& tx, EventLog& events, Outcome& out)
-      : tx_(tx), events_(events), out_(out), now_(events.now_ns()) {}
+  TxRemover(metadata::WriteTx& tx, EventLog& events, Outcome& out, const ImageUsers* users)
+      : tx_(tx), events_(events), out_(out), users_(users), now_(events.now_ns()) {}
 
   Status remove(std::string_view name, bool force) {
     const LookupResult found = IMAGED_TRY(lookup_image(tx_, name));
@@ -54,7 +55,15 @@ class TxRemover {
     const metadata::ImageRecord image = IMAGED_TRY(tx_.get_image(id));
     std::vector<ImageRef> refs = IMAGED_TRY(refs_of(tx_, id));
 
-    if (!is_image_id_prefix(id, name)) {
+    const std::optional<ImageUser> user = users_ ? users_->user_of(id) : std::nullopt;
+    const bool by_name = !is_image_id_prefix(id, name);
+    if (by_name) {
+      // 0. The last name of an image a container uses stays, unless forced.
+      if (user && !force && is_single_reference(refs))
+        return fail(Errc::Conflict, "conflict: unable to remove repository reference \"" +
+                                        std::string(name) + "\" (must force) - container " +
+                                        user->container_id.substr(0, 12) +
+                                        " is using its referenced image " + short_image_id(id));
       // 1. By reference: remove exactly that name (favouring the digest of name:tag@digest).
       const Reference ref = IMAGED_TRY(Reference::parse(name)).with_default_tag();
       const Reference key = ref.docker_ref();
@@ -93,8 +102,18 @@ class TxRemover {
       refs.clear();
     }
 
-    // 5. Delete (dockerd's imageDeleteHelper): refs left means a by-ID delete of an image
-    //    named in several places, which needs force.
+    // 5. Delete (dockerd's imageDeleteHelper). A container's image: a running container is a
+    //    hard conflict, a stopped one a soft one (force overrides it). After its last name went,
+    //    the image then silently stays, as dockerd's "quiet" delete.
+    if (user && (user->running || !force)) {
+      if (by_name) return {};
+      return fail(Errc::Conflict,
+                  "conflict: unable to delete " + short_image_id(id) +
+                      (user->running ? " (cannot be forced)" : " (must be forced)") +
+                      " - image is being used by " + (user->running ? "running" : "stopped") +
+                      " container " + user->container_id.substr(0, 12));
+    }
+    // Refs left means a by-ID delete of an image named in several places, which needs force.
     if (!refs.empty() && !force) {
       return fail(Errc::Conflict, "conflict: unable to delete " + short_image_id(id) +
                                       " (must be forced) - image is referenced in multiple "
@@ -154,6 +173,7 @@ class TxRemover {
   metadata::WriteTx& tx_;
   EventLog& events_;
   Outcome& out_;
+  const ImageUsers* users_;
   const int64_t now_;
   FamiliarNames names_;
 };
@@ -168,7 +188,7 @@ Result<std::vector<DeleteItem>> ImageRemover::remove(std::string_view name, bool
   Outcome out;
   IMAGED_TRY(metadata_.write([&](metadata::WriteTx& tx) -> Status {
     out = Outcome{};
-    TxRemover remover(tx, events_, out);
+    TxRemover remover(tx, events_, out, users_.load());
     return remover.remove(name, force);
   }));
   // Committed: now the files may go, and subscribers may see the events.
@@ -190,6 +210,7 @@ Result<PruneReport> ImageRemover::prune(const PruneOptions& options) {
       const nlohmann::json labels = labels_json_value(image.labels_json);
       if (!match_kv_list(options.labels, labels)) continue;
       if (!options.label_not.empty() && match_kv_list(options.label_not, labels)) continue;
+      if (const ImageUsers* users = users_.load(); users && users->user_of(image.id)) continue;
 
       // 2. Remove through each name (all of them, or only those of untagged images), or by ID
       //    when it has none; refusals skip the image, as dockerd's imageDeleteFailed.
@@ -204,7 +225,7 @@ Result<PruneReport> ImageRemover::prune(const PruneOptions& options) {
         for (const ImageRef& r : refs) names.push_back(r.full());
       }
       for (const std::string& name : names) {
-        TxRemover remover(tx, events_, out);
+        TxRemover remover(tx, events_, out, users_.load());
         Status st = remover.remove(name, /*force=*/false);
         if (!st && st.error().code != Errc::NotFound && st.error().code != Errc::Conflict)
           return st;

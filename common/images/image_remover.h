@@ -21,12 +21,19 @@
 //   point (there are no parent chains). SpaceReclaimed = unpacked bytes (diff_size(), dockerd's
 //   DiffSize) of the layer blobs freed (consistent with Size and `system df`). Event prune with
 //   Attributes.reclaimed.
+// Containers (image_users.h), as moby: removing the single reference of an image a container
+//   uses is 409 "conflict: unable to remove repository reference \"x\" (must force) - container
+//   <c> is using its referenced image <i>"; deleting it by ID is 409 "conflict: unable to delete
+//   <i> (must be forced) - image is being used by stopped container <c>" ("(cannot be forced)"
+//   and "running container" when it runs). With force, a stopped container's image is deleted;
+//   a running one's is only untagged. prune skips images in use.
 // `noprune` is accepted and has no effect: imaged images have no parent chain to prune.
 //
 // Errors: as lookup_image; Conflict as above; store errors (nothing changed then).
 // Thread safety: concurrent calls are serialised by the metadata writer.
 #pragma once
 
+#include <atomic>
 #include <string_view>
 #include <vector>
 
@@ -41,6 +48,7 @@ namespace imaged::images {
 
 class BlobSweeper;
 class EventLog;
+class ImageUsers;
 
 class ImageRemover {
  public:
@@ -49,8 +57,11 @@ class ImageRemover {
 
   Result<std::vector<DeleteItem>> remove(std::string_view name, bool force);
   Result<PruneReport> prune(const PruneOptions& options);
+  // Who uses images; set once before serving (none: no container rules).
+  void set_users(const ImageUsers* users) { users_ = users; }
 
  private:
+  std::atomic<const ImageUsers*> users_{nullptr};
   metadata::MetadataStore& metadata_;
   EventLog& events_;
   BlobSweeper& sweeper_;

@@ -83,6 +83,8 @@ Result<ImageDetail> ImageService::inspect(std::string_view name) {
   return inspect_image(impl_->metadata, impl_->content, name, &impl_->index);
 }
 
+void ImageService::set_image_users(const ImageUsers* users) { impl_->remover.set_users(users); }
+
 Result<std::vector<Digest>> ImageService::layer_blobs(const Digest& id) {
   auto layers = IMAGED_TRY(
       impl_->metadata.read([&](metadata::ReadTx& tx) { return tx.layers_of(id.str()); }));

@@ -44,6 +44,7 @@ class RegistryClient;
 namespace imaged::images {
 
 class EventLog;
+class ImageUsers;
 
 // Receives the messages of a long operation (pull, push, load) in order. Returns false when
 // nobody listens any more (client gone): the operation may continue for other waiters but
@@ -100,6 +101,10 @@ class ImageService {
   Result<PruneReport> prune(const PruneOptions& options);
   Result<DiskUsage> disk_usage();
   Result<int64_t> image_count();
+
+  // Who uses images (the container service), for rmi's and prune's rules (image_remover.h).
+  // Set once, before serving.
+  void set_image_users(const ImageUsers* users);
 
   // The unlinker of freed blobs; writers of new blob references (pull, load) hold its
   // ingest_guard() (blob_sweeper.h).

@@ -222,3 +222,38 @@ TEST_CASE("e2e run: the captured docker run sequence over raw HTTP (engine-api.m
   CHECK(status_of(*answer) == 404);
   CHECK(contains(*answer, R"({"message":"No such container: nosuch"})"));
 }
+
+TEST_CASE("e2e run: rmi and prune keep the images of containers, as dockerd",
+          "[containers][images][e2e]") {
+  REQUIRE_FALSE(docker_cli().empty());
+  Runner r;
+  std::string id =
+      r.docker({"image", "inspect", "-f", "{{.Id}}", "busybox:musl"}).out.substr(7, 12);
+  std::string holder =
+      r.docker({"create", "--name", "holder", "busybox:musl", "echo"}).out.substr(0, 12);
+  auto by_name = r.docker({"rmi", "busybox:musl"});
+  CHECK(by_name.err ==
+        "Error response from daemon: conflict: unable to remove repository reference "
+        "\"busybox:musl\" (must force) - container " +
+            holder + " is using its referenced image " + id + "\n");
+  auto by_id = r.docker({"rmi", id});
+  CHECK(by_id.err == "Error response from daemon: conflict: unable to delete " + id +
+                         " (must be forced) - image is being used by stopped container " + holder +
+                         "\n");
+  CHECK(r.docker({"image", "prune", "-af"}).out == "Total reclaimed space: 0B\n");
+
+  std::string runner =
+      r.docker({"run", "-d", "--name", "runner", "busybox:musl", "busybox", "sleep", "60"})
+          .out.substr(0, 12);
+  auto forced = r.docker({"rmi", "-f", id});
+  CHECK(forced.err == "Error response from daemon: conflict: unable to delete " + id +
+                          " (cannot be forced) - image is being used by running container " +
+                          runner + "\n");
+  // Forced by name: untagged, but the running container's image stays (dangling).
+  CHECK(r.docker({"rm", "holder"}).exit_code == 0);
+  CHECK(contains(r.docker({"rmi", "-f", "busybox:musl"}).out, "Untagged: busybox:musl\n"));
+  CHECK(r.docker({"images", "-aq"}).out == id + "\n");
+  CHECK(r.docker({"rm", "-f", "runner"}).exit_code == 0);
+  CHECK(contains(r.docker({"image", "prune", "-f"}).out, "deleted: sha256:" + id));
+  r.check_clean();
+}
