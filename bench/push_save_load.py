@@ -31,7 +31,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 HARNESS = os.path.join(ROOT, "tests", "harness")
-DOCKER = "/usr/local/bin/docker"
+DOCKER = shutil.which("docker") or "docker"  # Debian's docker.io: /usr/bin/docker
 
 
 def sh(args, **kw):
