@@ -95,21 +95,30 @@ ordered_json container_inspect_json(const Container& c) {
                   {"StartedAt", time_text(s.started_ns)},
                   {"FinishedAt", time_text(s.finished_ns)}};
   out["Image"] = def.image_id;
-  std::string etc = (def.dir / "rootfs/etc/").string();
+  std::string etc = (def.own_files() / "etc").string() + "/";
   out["ResolvConfPath"] = etc + "resolv.conf";
   out["HostnamePath"] = etc + "hostname";
   out["HostsPath"] = etc + "hosts";
   out["LogPath"] = "";
   out["Name"] = "/" + def.name;
   out["RestartCount"] = 0;
-  out["Driver"] = "vfs";
+  const bool overlay = !def.lower.empty();
+  out["Driver"] = overlay ? "overlay2" : "vfs";
   out["Platform"] = "linux";
   out["MountLabel"] = "";
   out["ProcessLabel"] = "";
   out["AppArmorProfile"] = "";
   out["ExecIDs"] = nullptr;
   out["HostConfig"] = def.host_config;
-  out["GraphDriver"] = {{"Data", {{"Dir", (def.dir / "rootfs").string()}}}, {"Name", "vfs"}};
+  if (overlay)
+    out["GraphDriver"] = {{"Data",
+                           {{"LowerDir", def.lower.string()},
+                            {"MergedDir", def.rootfs().string()},
+                            {"UpperDir", def.upper().string()},
+                            {"WorkDir", def.work().string()}}},
+                          {"Name", "overlay2"}};
+  else
+    out["GraphDriver"] = {{"Data", {{"Dir", def.rootfs().string()}}}, {"Name", "vfs"}};
   out["Mounts"] = mounts_json(def.host_config);
   out["Config"] = def.config;
   out["NetworkSettings"] = {{"Bridge", ""},

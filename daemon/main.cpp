@@ -111,9 +111,10 @@ int run(const daemon::Config& config, const daemon::Environment& env) {
   images::Pusher pusher(**content, **content, **metadata, registry, events);
   images::ImageArchiveWriter archive_writer(**content, **metadata, events);
   images::ImageLoader loader(**content, **metadata, events, &images.sweeper());
-  // Containers of `docker run`: each gets a copy of its image's layers under containers/.
-  containers::ContainerService containers(images, **content, events,
-                                          config.data_root / "containers");
+  // Containers of `docker run`: an overlay of the image's snapshot (snapshots/) and their own
+  // directory (containers/).
+  containers::ContainerService containers(
+      images, **content, events, config.data_root / "containers", config.data_root / "snapshots");
   images.set_image_users(&containers);
   auto image_info = api::make_image_info_source(images);
   api::SystemInfoSource* info_source = image_info.get();

@@ -41,11 +41,17 @@ struct Definition {
   std::string id;    // 64 hex
   std::string name;  // without the leading '/'
   int64_t created_ns = 0;
-  std::string image_id;        // "sha256:…"
-  std::string image_ref;       // as the client gave it
-  nlohmann::json config;       // the effective Config (image defaults merged), as inspect shows
-  nlohmann::json host_config;  // as given (normalised)
-  std::filesystem::path dir;   // containers/<id>: rootfs/ and the files bind-mounted into it
+  std::string image_id;         // "sha256:…"
+  std::string image_ref;        // as the client gave it
+  nlohmann::json config;        // the effective Config (image defaults merged), as inspect shows
+  nlohmann::json host_config;   // as given (normalised)
+  std::filesystem::path dir;    // containers/<id>: rootfs/ (+ upper/ and work/ with an overlay)
+  std::filesystem::path lower;  // the image's snapshot when the root is an overlay, else empty
+  std::filesystem::path rootfs() const { return dir / "rootfs"; }
+  std::filesystem::path upper() const { return dir / "upper"; }
+  std::filesystem::path work() const { return dir / "work"; }
+  // Where the container's own files live: the upper layer, or the private copy.
+  std::filesystem::path own_files() const { return lower.empty() ? rootfs() : upper(); }
   bool tty() const { return config.value("Tty", false); }
   bool open_stdin() const { return config.value("OpenStdin", false); }
   bool auto_remove() const { return host_config.value("AutoRemove", false); }

@@ -171,11 +171,17 @@ std::optional<int> parse_signal(std::string_view text) {
 }
 
 ContainerService::ContainerService(images::ImageService& images, content::Provider& content,
-                                   images::EventLog& events, fs::path dir)
-    : images_(images), content_(content), events_(events), dir_(std::move(dir)) {
+                                   images::EventLog& events, fs::path dir, fs::path snapshots)
+    : images_(images),
+      content_(content),
+      events_(events),
+      dir_(std::move(dir)),
+      snapshots_(content, std::move(snapshots)) {
   std::error_code ec;
   fs::remove_all(dir_, ec);  // containers of a previous run: they did not survive it
   fs::create_directories(dir_, ec);
+  snapshots_.prune_stale(
+      [&](const Digest& image) { return images_.resolve(image.str()).has_value(); });
 }
 
 ContainerService::~ContainerService() {
@@ -197,20 +203,27 @@ std::string ContainerService::unique_name() {
   std::lock_guard lock(mu_);
   for (int retry = 0;; ++retry) {
     std::string name = generate_name(retry);
-    if (!std::any_of(by_id_.begin(), by_id_.end(),
+    if (!preparing_names_.contains(name) &&
+        !std::any_of(by_id_.begin(), by_id_.end(),
                      [&](const auto& kv) { return kv.second->def().name == name; }))
       return name;
   }
 }
 
-Status ContainerService::prepare_rootfs(const Definition& def) {
+Status ContainerService::prepare_rootfs(Definition& def) {
   std::error_code ec;
-  fs::create_directories(def.dir / "rootfs", ec);
-  if (ec) return fail(Errc::Internal, "creating " + def.dir.string() + ": " + ec.message());
+  for (const auto& d : {def.rootfs(), def.upper(), def.work()}) {
+    fs::create_directories(d, ec);
+    if (ec) return fail(Errc::Internal, "creating " + d.string() + ": " + ec.message());
+  }
   auto image = IMAGED_TRY(Digest::parse(def.image_id));
   auto layers = IMAGED_TRY(images_.layer_blobs(image));
-  IMAGED_TRY(unpack_layers(content_, layers, def.dir / "rootfs"));
-  return write_etc_files(def.dir / "rootfs", def.config.value("Hostname", ""),
+  std::call_once(overlay_probe_, [&] { overlay_ = Snapshots::overlay_works(dir_ / ".probe"); });
+  if (overlay_)
+    def.lower = IMAGED_TRY(snapshots_.prepare(image, layers));
+  else
+    IMAGED_TRY(unpack_layers(content_, layers, def.rootfs()));
+  return write_etc_files(def.own_files(), def.config.value("Hostname", ""),
                          def.host_config.value("NetworkMode", "") == "host");
 }
 
@@ -242,23 +255,30 @@ Result<Created> ContainerService::create(const CreateRequest& request) {
   fill_host_config_defaults(def.host_config);
   def.dir = dir_ / def.id;
 
+  {
+    std::lock_guard lock(mu_);
+    std::optional<std::string> holder;
+    if (auto r = preparing_names_.find(def.name); r != preparing_names_.end()) holder = r->second;
+    for (const auto& [id, c] : by_id_)
+      if (c->def().name == def.name) holder = id;
+    if (holder)
+      return fail(Errc::Conflict, "Conflict. The container name \"/" + def.name +
+                                      "\" is already in use by container \"" + *holder +
+                                      "\". You have to remove (or rename) that container to be "
+                                      "able to reuse that name.");
+    preparing_names_.emplace(def.name, def.id);  // reserved while the root is prepared
+  }
+  Status prepared = prepare_rootfs(def);
   auto container = std::make_shared<Container>(def);
   {
     std::lock_guard lock(mu_);
-    for (const auto& [id, c] : by_id_)
-      if (c->def().name == def.name)
-        return fail(Errc::Conflict, "Conflict. The container name \"/" + def.name +
-                                        "\" is already in use by container \"" + id +
-                                        "\". You have to remove (or rename) that container to be "
-                                        "able to reuse that name.");
-    by_id_.emplace(def.id, container);  // reserves the name while the rootfs is unpacked
+    preparing_names_.erase(def.name);
+    if (prepared) by_id_.emplace(def.id, container);
   }
-  if (Status st = prepare_rootfs(def); !st) {
-    std::lock_guard lock(mu_);
-    by_id_.erase(def.id);
+  if (!prepared) {
     std::error_code ec;
     fs::remove_all(def.dir, ec);
-    return fail(st.error());
+    return fail(prepared.error());
   }
   record_event(*container, "create");
   return Created{def.id, {}};
@@ -314,10 +334,16 @@ Result<bool> ContainerService::start(std::string_view name) {
     return fail(Errc::Conflict, "container is marked for removal and cannot be started");
 
   ProcessSpec spec;
-  spec.rootfs = def.dir / "rootfs";
+  spec.rootfs = def.rootfs();
+  if (!def.lower.empty()) spec.overlay = Overlay{def.lower, def.upper(), def.work()};
+  // The container's /etc/passwd: its own (a previous run may have changed it), else the image's.
+  std::error_code exists_ec;
+  fs::path users_root = def.lower.empty() || fs::exists(def.upper() / "etc/passwd", exists_ec)
+                            ? def.own_files()
+                            : def.lower;
   spec.args = command_line(def.config);
   auto started = [&]() -> Result<Process> {
-    auto id = IMAGED_TRY(resolve_user(spec.rootfs, def.config.value("User", "")));
+    auto id = IMAGED_TRY(resolve_user(users_root, def.config.value("User", "")));
     spec.uid = id.uid;
     spec.gid = id.gid;
     spec.groups = id.groups;

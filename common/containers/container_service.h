@@ -1,9 +1,11 @@
 // ContainerService: the containers of `docker run`, `docker create/start/stop/kill/rm/ps/logs`,
 // enough of dockerd's container model for running a command in an image (engine-api.md §4).
 //
-// A container gets its own copy of the image's layers (rootfs.h) at create, under
-// <dir>/<id>/rootfs, with /etc/hostname, /etc/hosts and /etc/resolv.conf written for it; the
-// process runs isolated by launcher.h. There is no bridge network: "host" shares the host's
+// A container's root is an overlay of its image's snapshot (snapshots.h: the layers unpacked
+// once per image) and a directory of its own, mounted in the container's mount namespace only;
+// where overlayfs does not work, it gets a private copy of the layers (rootfs.h). Its
+// /etc/hostname, /etc/hosts and /etc/resolv.conf are written for it; the process runs isolated
+// by launcher.h. There is no bridge network: "host" shares the host's
 // network, every other mode gets a private loopback-only namespace ("none"). Containers live in
 // memory: a daemon restart (or crash) removes them and their directories (the start-up sweep),
 // and a stop of the daemon kills what runs (dockerd without live-restore stops them too).
@@ -32,6 +34,7 @@
 #include <vector>
 
 #include "common/containers/container.h"
+#include "common/containers/snapshots.h"
 #include "common/error.h"
 #include "common/images/image_users.h"
 
@@ -63,9 +66,11 @@ struct PruneResult {
 
 class ContainerService final : public images::ImageUsers {
  public:
-  // `dir` is <data-root>/containers; what a previous run left there is removed.
+  // `dir` is <data-root>/containers (what a previous run left there is removed), `snapshots`
+  // <data-root>/snapshots (kept, but those of images no longer stored are removed).
   ContainerService(images::ImageService& images, content::Provider& content,
-                   images::EventLog& events, std::filesystem::path dir);
+                   images::EventLog& events, std::filesystem::path dir,
+                   std::filesystem::path snapshots);
   // Kills running containers and removes every container directory.
   ~ContainerService() override;
   ContainerService(const ContainerService&) = delete;
@@ -102,15 +107,20 @@ class ContainerService final : public images::ImageUsers {
  private:
   void on_exit(Container& container);
   Status remove_container(const std::shared_ptr<Container>& container);
-  Status prepare_rootfs(const Definition& def);
+  // Prepares the root (sets def.lower with an overlay) and the /etc files.
+  Status prepare_rootfs(Definition& def);
   std::string unique_name();
 
   images::ImageService& images_;
   content::Provider& content_;
   images::EventLog& events_;
   std::filesystem::path dir_;
+  Snapshots snapshots_;
+  std::once_flag overlay_probe_;
+  bool overlay_ = false;  // set once by the probe (first create)
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<Container>> by_id_;  // guarded by mu_
+  std::map<std::string, std::string> preparing_names_;  // name → ID while created; by mu_
   bool stopping_ = false;  // guarded by mu_: no new process once the destructor runs
   int supervisors_ = 0;    // guarded by mu_: supervisor threads that may still call on_exit
   std::condition_variable supervisors_done_;

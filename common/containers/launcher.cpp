@@ -68,6 +68,7 @@ struct PreparedBind {
 struct Plan {
   const ProcessSpec* spec;
   std::string rootfs, proc, dev, pts, ptmx, shm, sys;
+  std::string overlay_options;  // "lowerdir=…,upperdir=…,workdir=…" or "" (bind the rootfs)
   std::vector<Device> devices;
   std::vector<std::pair<std::string, std::string>> dev_links;  // target, link path
   std::vector<PreparedBind> binds;
@@ -162,7 +163,9 @@ int child_main(void* arg) {
 
   // Mounts: nothing propagates back to the host; the rootfs becomes a mount point.
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-      ::mount(p.rootfs.c_str(), p.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0 ||
+      (p.overlay_options.empty()
+           ? ::mount(p.rootfs.c_str(), p.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr)
+           : ::mount("overlay", p.rootfs.c_str(), "overlay", 0, p.overlay_options.c_str())) != 0 ||
       ::mount("proc", p.proc.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
     child_fail(p, Step::Mounts, errno);
   if (!setup_devices(p)) child_fail(p, Step::Devices, errno);
@@ -318,11 +321,17 @@ Result<Process> launch(const ProcessSpec& spec) {
                  {"/proc/self/fd/0", p.dev + "/stdin"},
                  {"/proc/self/fd/1", p.dev + "/stdout"},
                  {"/proc/self/fd/2", p.dev + "/stderr"}};
+  // The mount points must exist in the root (with an overlay: in its upper layer).
+  std::string top = spec.overlay ? spec.overlay->upper.string() : p.rootfs;
   for (const char* dir : {"/proc", "/dev", "/sys"}) {
     std::error_code ec;
-    std::filesystem::create_directories(p.rootfs + dir, ec);
-    if (ec) return fail(Errc::Internal, "creating " + p.rootfs + dir + ": " + ec.message());
+    std::filesystem::create_directories(top + dir, ec);
+    if (ec) return fail(Errc::Internal, "creating " + top + dir + ": " + ec.message());
   }
+  if (spec.overlay)
+    p.overlay_options = "lowerdir=" + spec.overlay->lower.string() +
+                        ",upperdir=" + spec.overlay->upper.string() +
+                        ",workdir=" + spec.overlay->work.string();
   for (const auto& b : spec.binds) {
     struct stat st {};
     if (::stat(b.source.c_str(), &st) != 0)

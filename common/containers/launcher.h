@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,17 @@ struct BindMount {
   bool read_only = false;
 };
 
+// The root as an overlay: a read-only snapshot below, the container's own directory above.
+struct Overlay {
+  std::filesystem::path lower, upper, work;
+};
+
 struct ProcessSpec {
-  std::filesystem::path rootfs;   // absolute, prepared (layers unpacked)
+  // Absolute. Without `overlay`, the prepared root (layers unpacked); with it, the empty
+  // directory the overlay is mounted on, inside the container's mount namespace only (nothing
+  // stays mounted on the host when the container ends).
+  std::filesystem::path rootfs;
+  std::optional<Overlay> overlay;
   std::vector<std::string> args;  // args[0] is the command as given (PATH-searched)
   std::vector<std::string> env;   // "K=V"; PATH is used for the search
   std::string working_dir = "/";  // absolute; created inside the rootfs when missing

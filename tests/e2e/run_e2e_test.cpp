@@ -81,6 +81,13 @@ TEST_CASE("e2e run: stdin, isolation, environment, volumes", "[containers][e2e]"
   INFO(inside.err);
   CHECK(inside.out == "bar\n/work/dir\n1\n13\n1\n");  // PID 1; the short ID; lo only
 
+  // What a container writes stays in it: the next one sees the image as it is.
+  CHECK(
+      r.docker({"run", "--rm", "busybox:musl", "sh", "-c", "echo x > /bin/new; busybox rm /bin/ls"})
+          .exit_code == 0);
+  CHECK(r.docker({"run", "--rm", "busybox:musl", "sh", "-c", "busybox ls /bin"}).out ==
+        "busybox\necho\nls\nsh\n");
+
   TempDir host("imaged-run-volume");
   { std::ofstream(host / "in") << "from host"; }
   auto rw = r.docker({"run", "--rm", "-v", host.path().string() + ":/data", "busybox:musl", "sh",
