@@ -1,8 +1,8 @@
 #include "common/containers/container_service.h"
 
 #include <fcntl.h>
-#include <pty.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -96,25 +96,7 @@ struct StreamSet {
 
 Result<StreamSet> make_streams(const Definition& def) {
   StreamSet s;
-  if (def.tty()) {
-    int master = -1, slave = -1;
-    struct winsize size {};
-    auto console = def.host_config.value("ConsoleSize", json());
-    if (console.is_array() && console.size() == 2 && console[0].is_number_unsigned()) {
-      size.ws_row = console[0].get<unsigned short>();
-      size.ws_col = console[1].get<unsigned short>();
-    }
-    if (::openpty(&master, &slave, nullptr, nullptr, size.ws_row ? &size : nullptr) != 0)
-      return fail(content::errno_error(errno, "allocating a terminal"));
-    ::fcntl(master, F_SETFD, FD_CLOEXEC);
-    ::fcntl(slave, F_SETFD, FD_CLOEXEC);
-    s.parent.stdout_read.reset(master);
-    if (def.open_stdin()) s.parent.stdin_write.reset(::fcntl(master, F_DUPFD_CLOEXEC, 0));
-    s.child_in.reset(slave);
-    s.child_out.reset(::fcntl(slave, F_DUPFD_CLOEXEC, 0));
-    s.child_err.reset(::fcntl(slave, F_DUPFD_CLOEXEC, 0));
-    return s;
-  }
+  if (def.tty()) return s;  // the launcher allocates the terminal inside the container
   auto make_pipe = [](content::UniqueFd& read_end, content::UniqueFd& write_end) -> Status {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return fail(content::errno_error(errno, "pipe"));
@@ -146,6 +128,15 @@ void fill_host_config_defaults(json& host_config) {
     restart = {{"Name", "no"}, {"MaximumRetryCount", 0}};
   if (host_config.value("IpcMode", "").empty()) host_config["IpcMode"] = "private";
   if (host_config.value("ShmSize", 0) == 0) host_config["ShmSize"] = 67108864;
+}
+
+// HostConfig.ConsoleSize [rows, cols] of a terminal, as the CLI sends it.
+std::pair<unsigned short, unsigned short> console_size(const json& host_config) {
+  auto size = host_config.value("ConsoleSize", json());
+  if (!size.is_array() || size.size() != 2 || !size[0].is_number_unsigned() ||
+      !size[1].is_number_unsigned())
+    return {0, 0};
+  return {size[0].get<unsigned short>(), size[1].get<unsigned short>()};
 }
 
 // dockerd's exit code for a start that failed before the command ran (CLI: 127/126).
@@ -354,6 +345,7 @@ Result<bool> ContainerService::start(std::string_view name) {
     spec.host_network = def.host_config.value("NetworkMode", "") == "host";
     spec.binds = IMAGED_TRY(bind_mounts(def.host_config));
     spec.tty = def.tty();
+    std::tie(spec.tty_rows, spec.tty_cols) = console_size(def.host_config);
     StreamSet streams = IMAGED_TRY(make_streams(def));
     spec.stdin_fd = streams.child_in.get();
     spec.stdout_fd = streams.child_out.get();
@@ -368,6 +360,12 @@ Result<bool> ContainerService::start(std::string_view name) {
       std::lock_guard lock(mu_);
       --supervisors_;
       return process;
+    }
+    if (def.tty()) {
+      // The terminal's master side: the output, and the input when the container has stdin.
+      if (def.open_stdin())
+        streams.parent.stdin_write.reset(::fcntl(process->terminal.get(), F_DUPFD_CLOEXEC, 0));
+      streams.parent.stdout_read = std::move(process->terminal);
     }
     c->begin_running(process->pid, std::move(streams.parent), [this](Container& exited) {
       on_exit(exited);

@@ -43,7 +43,19 @@ constexpr std::array kReadOnlyPaths = {"/proc/bus", "/proc/fs", "/proc/irq", "/p
                                        "/proc/sysrq-trigger"};
 
 // What failed in the child, sent over the error pipe.
-enum class Step : int { Streams, Mounts, Devices, Root, Binds, Hostname, Network, Caps, Ids, Exec };
+enum class Step : int {
+  Streams,
+  Mounts,
+  Devices,
+  Root,
+  Binds,
+  Terminal,
+  Hostname,
+  Network,
+  Caps,
+  Ids,
+  Exec
+};
 
 struct ChildFailure {
   Step step;
@@ -79,6 +91,7 @@ struct Plan {
   std::uint64_t cap_mask = 0;
   int last_cap = 40;
   int error_fd = -1;
+  int console_fd = -1;  // with a terminal: where the child sends its master side
 };
 
 [[noreturn]] void child_fail(const Plan& plan, Step step, int err) {
@@ -140,6 +153,74 @@ bool limit_capabilities(const Plan& p) {
   return ::syscall(SYS_capset, &header, data) == 0;
 }
 
+// In the container's /dev/pts (after pivot_root): a new terminal; its master side goes to the
+// parent over the console socket (SCM_RIGHTS), its slave side becomes the controlling terminal
+// and fds 0, 1, 2.
+bool open_terminal(const Plan& p) {
+  int master = ::open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  int unlock = 0;
+  unsigned number = 0;
+  if (master < 0 || ::ioctl(master, TIOCSPTLCK, &unlock) != 0 ||
+      ::ioctl(master, TIOCGPTN, &number) != 0)
+    return false;
+  if (p.spec->tty_rows > 0) {
+    struct winsize size {};
+    size.ws_row = p.spec->tty_rows;
+    size.ws_col = p.spec->tty_cols;
+    ::ioctl(master, TIOCSWINSZ, &size);
+  }
+  char path[32] = "/dev/pts/";
+  char digits[12];
+  int n = 0;
+  do digits[n++] = static_cast<char>('0' + number % 10);
+  while ((number /= 10) != 0);
+  std::size_t len = 9;
+  while (n > 0) path[len++] = digits[--n];
+  path[len] = '\0';
+  int slave = ::open(path, O_RDWR | O_NOCTTY);
+  if (slave < 0) return false;
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(cm), &master, sizeof(int));
+  if (::sendmsg(p.console_fd, &msg, MSG_NOSIGNAL) != 1) return false;
+  ::close(master);
+  if (::ioctl(slave, TIOCSCTTY, 0) != 0) return false;
+  for (int fd = 0; fd < 3; ++fd)
+    if (::dup2(slave, fd) < 0) return false;
+  if (slave > 2) ::close(slave);
+  return true;
+}
+
+// The master side the child sent, or an invalid fd when it failed before sending.
+content::UniqueFd receive_terminal(int socket) {
+  char byte;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  cmsghdr* cm = n == 1 ? CMSG_FIRSTHDR(&msg) : nullptr;
+  if (!cm || cm->cmsg_type != SCM_RIGHTS) return {};
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+  return content::UniqueFd(fd);
+}
+
 // Open-tree clones of the bind sources, taken before pivot_root (while host paths resolve).
 constexpr int kMaxBinds = 64;
 
@@ -147,10 +228,10 @@ int child_main(void* arg) {
   const Plan& p = *static_cast<const Plan*>(arg);
   const ProcessSpec& s = *p.spec;
 
-  // Standard streams and session.
+  // Standard streams and session (a terminal comes once the container's /dev/pts exists).
   if (::setsid() < 0) child_fail(p, Step::Streams, errno);
-  if (s.tty && ::ioctl(s.stdout_fd, TIOCSCTTY, 0) != 0) child_fail(p, Step::Streams, errno);
-  if (::dup2(s.stdin_fd, 0) < 0 || ::dup2(s.stdout_fd, 1) < 0 || ::dup2(s.stderr_fd, 2) < 0)
+  if (!s.tty &&
+      (::dup2(s.stdin_fd, 0) < 0 || ::dup2(s.stdout_fd, 1) < 0 || ::dup2(s.stderr_fd, 2) < 0))
     child_fail(p, Step::Streams, errno);
   // The daemon's own descriptors (sockets, meta.db) must not reach the command; the error pipe
   // stays open until execve.
@@ -212,6 +293,7 @@ int child_main(void* arg) {
       child_fail(p, Step::Binds, errno);
   }
 
+  if (s.tty && !open_terminal(p)) child_fail(p, Step::Terminal, errno);
   if (!s.hostname.empty() && ::sethostname(s.hostname.data(), s.hostname.size()) != 0)
     child_fail(p, Step::Hostname, errno);
   if (!s.host_network && !bring_up_loopback()) child_fail(p, Step::Network, errno);
@@ -267,7 +349,7 @@ Error exec_error(const std::string& command, bool searched, int err) {
                    ": unknown"};
 }
 
-constexpr std::array<const char*, 10> kStepNames = {"setting up the standard streams",
+constexpr std::array<const char*, 11> kStepNames = {"setting up the standard streams",
                                                     "mounting the root filesystem",
                                                     "creating /dev",
                                                     "entering the root filesystem",
@@ -355,6 +437,15 @@ Result<Process> launch(const ProcessSpec& spec) {
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return fail(content::errno_error(errno, "pipe"));
   content::UniqueFd error_read(pipe_fds[0]), error_write(pipe_fds[1]);
   p.error_fd = error_write.get();
+  content::UniqueFd console_parent, console_child;
+  if (spec.tty) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+      return fail(content::errno_error(errno, "socketpair"));
+    console_parent.reset(pair[0]);
+    console_child.reset(pair[1]);
+    p.console_fd = console_child.get();
+  }
 
   constexpr std::size_t kStack = 256 * 1024;
   void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -367,12 +458,15 @@ Result<Process> launch(const ProcessSpec& spec) {
   if (pid < 0)
     return fail(content::errno_error(clone_errno, "creating the container's namespaces"));
   error_write.reset();
+  console_child.reset();
+  Process process{pid, {}};
+  if (spec.tty) process.terminal = receive_terminal(console_parent.get());
 
   ChildFailure failure{};
   ssize_t n;
   do n = ::read(error_read.get(), &failure, sizeof failure);
   while (n < 0 && errno == EINTR);
-  if (n == 0) return Process{pid};  // the pipe closed on execve
+  if (n == 0) return process;  // the pipe closed on execve
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -52,17 +52,21 @@ struct ProcessSpec {
   std::string hostname;
   bool host_network = false;  // false: new network namespace with `lo` up
   std::vector<BindMount> binds;
-  // The child's standard streams (dup2'ed to 0, 1, 2). With a terminal all three are its slave
-  // side, and it becomes the controlling terminal of a new session.
+  // The child's standard streams (dup2'ed to 0, 1, 2), unless `tty`: then the terminal is
+  // allocated in the container's own /dev/pts (so ttyname() works inside), its slave side
+  // becomes the three streams and the controlling terminal of a new session, and its master
+  // side is handed back in Process::terminal.
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
   bool tty = false;
+  unsigned short tty_rows = 0, tty_cols = 0;  // the terminal's initial size (0: unset)
 };
 
 // A started process. The caller reaps it (waitpid).
 struct Process {
   pid_t pid = -1;
+  content::UniqueFd terminal;  // the master side of its terminal, with `tty`
 };
 
 // Starts `spec`. Errors: InvalidArgument with the message dockerd's runtime gives when the

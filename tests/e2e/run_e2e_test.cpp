@@ -74,6 +74,19 @@ TEST_CASE("e2e run: stdin, isolation, environment, volumes", "[containers][e2e]"
   CHECK(cat.exit_code == 0);
   CHECK(cat.out == "hello\nworld\n");
 
+  // -t: a terminal of the container's own /dev/pts, sized as the CLI's; -it: input through it.
+  auto tty = r.shell(
+      "script -qec \"stty rows 40 cols 120; docker run --rm -t busybox:musl sh -c "
+      "'tty; busybox stty size'\" /dev/null");
+  INFO(tty.out << tty.err);
+  CHECK(contains(tty.out, "/dev/pts/0\r"));
+  CHECK(contains(tty.out, "40 120\r"));
+  auto interactive = r.shell(
+      "set +e; printf 'echo $((6*7)); exit 3\\n' | script -qec \"docker run --rm -it "
+      "busybox:musl sh\" /dev/null; echo \"rc=${PIPESTATUS[1]}\"");
+  CHECK(contains(interactive.out, "42\r"));
+  CHECK(contains(interactive.out, "rc=3"));
+
   auto inside =
       r.docker({"run", "--rm", "-e", "FOO=bar", "-w", "/work/dir", "busybox:musl", "sh", "-c",
                 "echo $FOO; pwd; echo $$; busybox hostname | busybox wc -c; "
