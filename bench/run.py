@@ -10,6 +10,9 @@ ratio imaged/dockerd (lower is better).
 
 Usage: bench/run.py [--runs 10] [--imaged build/daemon/imaged] [--size-mb 100] [--no-dockerd]
 Needs root (containers; dockerd via scripts/dockerd-side.sh).
+
+Measured (2 shared cores, 10 runs): run --rm busybox:musl 0.023 s vs 0.153 s (0.15x), with a
+100 MB layer 0.025 s vs 0.132 s (0.19x), run -d + stop -t 0 + rm 0.049 s vs 0.175 s (0.28x).
 """
 import argparse
 import json
