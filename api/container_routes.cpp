@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/container_json.h"
+#include "api/exec_routes.h"
 #include "api/json_stream.h"
 #include "api/query.h"
 #include "api/router.h"
@@ -348,7 +349,8 @@ void register_container_routes(Router& router, ContainerService& containers,
                w.empty(204);
                return {};
              }));
-  // Everything else about a container (exec, pause, rename, export, top, ...).
+  register_exec_routes(router, containers);
+  // Everything else about a container (pause, rename, export, top, ...).
   for (Method m : {Method::Get, Method::Post, Method::Put, Method::Delete})
     router.add(
         m, "/containers/{name}/{action:.+}", handle([&cs](Request& r, ResponseWriter&) -> Status {

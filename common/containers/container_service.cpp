@@ -94,9 +94,9 @@ struct StreamSet {
   content::UniqueFd child_in, child_out, child_err;
 };
 
-Result<StreamSet> make_streams(const Definition& def) {
+Result<StreamSet> make_streams(bool tty, bool open_stdin) {
   StreamSet s;
-  if (def.tty()) return s;  // the launcher allocates the terminal inside the container
+  if (tty) return s;  // the launcher allocates the terminal inside the container
   auto make_pipe = [](content::UniqueFd& read_end, content::UniqueFd& write_end) -> Status {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return fail(content::errno_error(errno, "pipe"));
@@ -106,13 +106,27 @@ Result<StreamSet> make_streams(const Definition& def) {
   };
   IMAGED_TRY(make_pipe(s.parent.stdout_read, s.child_out));
   IMAGED_TRY(make_pipe(s.parent.stderr_read, s.child_err));
-  if (def.open_stdin()) {
+  if (open_stdin) {
     IMAGED_TRY(make_pipe(s.child_in, s.parent.stdin_write));
   } else {
     s.child_in.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (!s.child_in) return fail(content::errno_error(errno, "opening /dev/null"));
   }
   return s;
+}
+
+// A terminal's master side as the parent's streams: the output, and the input with stdin.
+void adopt_terminal(Process& process, bool open_stdin, Container::Streams& out) {
+  if (open_stdin) out.stdin_write.reset(::fcntl(process.terminal.get(), F_DUPFD_CLOEXEC, 0));
+  out.stdout_read = std::move(process.terminal);
+}
+
+// Where the container's /etc/passwd is: its own (a previous run may have changed it), else the
+// image's.
+fs::path users_root(const Definition& def) {
+  std::error_code ec;
+  return def.lower.empty() || fs::exists(def.upper() / "etc/passwd", ec) ? def.own_files()
+                                                                         : def.lower;
 }
 
 // The HostConfig defaults dockerd fills in at create (clients read them back: docker-py's
@@ -327,14 +341,9 @@ Result<bool> ContainerService::start(std::string_view name) {
   ProcessSpec spec;
   spec.rootfs = def.rootfs();
   if (!def.lower.empty()) spec.overlay = Overlay{def.lower, def.upper(), def.work()};
-  // The container's /etc/passwd: its own (a previous run may have changed it), else the image's.
-  std::error_code exists_ec;
-  fs::path users_root = def.lower.empty() || fs::exists(def.upper() / "etc/passwd", exists_ec)
-                            ? def.own_files()
-                            : def.lower;
   spec.args = command_line(def.config);
   auto started = [&]() -> Result<Process> {
-    auto id = IMAGED_TRY(resolve_user(users_root, def.config.value("User", "")));
+    auto id = IMAGED_TRY(resolve_user(users_root(def), def.config.value("User", "")));
     spec.uid = id.uid;
     spec.gid = id.gid;
     spec.groups = id.groups;
@@ -346,7 +355,7 @@ Result<bool> ContainerService::start(std::string_view name) {
     spec.binds = IMAGED_TRY(bind_mounts(def.host_config));
     spec.tty = def.tty();
     std::tie(spec.tty_rows, spec.tty_cols) = console_size(def.host_config);
-    StreamSet streams = IMAGED_TRY(make_streams(def));
+    StreamSet streams = IMAGED_TRY(make_streams(def.tty(), def.open_stdin()));
     spec.stdin_fd = streams.child_in.get();
     spec.stdout_fd = streams.child_out.get();
     spec.stderr_fd = streams.child_err.get();
@@ -361,12 +370,7 @@ Result<bool> ContainerService::start(std::string_view name) {
       --supervisors_;
       return process;
     }
-    if (def.tty()) {
-      // The terminal's master side: the output, and the input when the container has stdin.
-      if (def.open_stdin())
-        streams.parent.stdin_write.reset(::fcntl(process->terminal.get(), F_DUPFD_CLOEXEC, 0));
-      streams.parent.stdout_read = std::move(process->terminal);
-    }
+    if (def.tty()) adopt_terminal(*process, def.open_stdin(), streams.parent);
     c->begin_running(process->pid, std::move(streams.parent), [this](Container& exited) {
       on_exit(exited);
       std::lock_guard lock(mu_);
@@ -383,6 +387,97 @@ Result<bool> ContainerService::start(std::string_view name) {
   }
   record_event(*c, "start");
   return true;
+}
+
+Result<std::string> ContainerService::create_exec(std::string_view name, ExecConfig config) {
+  auto c = IMAGED_TRY(find(name));
+  if (config.cmd.empty()) return fail(Errc::InvalidArgument, "No exec command specified");
+  if (c->snapshot().state != State::Running)
+    return fail(Errc::Conflict, "Container " + c->def().id + " is not running");
+  std::string id = random_id();
+  std::string command;
+  for (const auto& arg : config.cmd) command += (command.empty() ? "" : " ") + arg;
+  {
+    std::lock_guard lock(mu_);
+    execs_.emplace(id, std::make_shared<Exec>(id, c, std::move(config)));
+  }
+  record_event(*c, "exec_create: " + command, {{"execID", id}});
+  return id;
+}
+
+Result<std::shared_ptr<Exec>> ContainerService::find_exec(std::string_view id) const {
+  std::lock_guard lock(mu_);
+  auto it = execs_.find(std::string(id));
+  if (it == execs_.end()) return fail(Errc::NotFound, "No such exec instance: " + std::string(id));
+  return it->second;
+}
+
+Result<ExecProcess> ContainerService::start_exec(Exec& exec, unsigned short rows,
+                                                 unsigned short cols) {
+  const ExecConfig& config = exec.config();
+  const Definition& def = exec.container()->def();
+  if (!exec.claim())
+    return fail(Errc::Conflict, "Error: Exec command " + exec.id() + " is already running");
+  pid_t target = exec.container()->snapshot().pid;
+  auto started = [&]() -> Result<ExecProcess> {
+    if (target <= 0) return fail(Errc::Conflict, "Container " + def.id + " is not running");
+    json config_env = def.config;
+    std::vector<std::string> env = config_env.value("Env", std::vector<std::string>{});
+    for (const auto& kv : config.env) {
+      auto key = kv.substr(0, kv.find('='));
+      std::erase_if(env, [&](const std::string& e) { return e.substr(0, e.find('=')) == key; });
+      env.push_back(kv);
+    }
+    config_env["Env"] = env;
+    ProcessSpec spec;
+    spec.args = config.cmd;
+    std::string user = config.user.empty() ? def.config.value("User", "") : config.user;
+    auto id = IMAGED_TRY(resolve_user(users_root(def), user));
+    spec.uid = id.uid;
+    spec.gid = id.gid;
+    spec.groups = id.groups;
+    spec.env = process_env(config_env, def.config.value("Hostname", ""), id.home);
+    std::string workdir =
+        config.working_dir.empty() ? def.config.value("WorkingDir", "") : config.working_dir;
+    spec.working_dir = workdir.empty() ? "/" : workdir;
+    spec.tty = config.tty;
+    spec.tty_rows = rows;
+    spec.tty_cols = cols;
+    StreamSet streams = IMAGED_TRY(make_streams(config.tty, config.attach_stdin));
+    spec.stdin_fd = streams.child_in.get();
+    spec.stdout_fd = streams.child_out.get();
+    spec.stderr_fd = streams.child_err.get();
+    auto process = IMAGED_TRY(launch_exec(target, spec));
+    if (config.tty) adopt_terminal(process, config.attach_stdin, streams.parent);
+    return ExecProcess{process.pid, std::move(streams.parent)};
+  }();
+  if (!started) {
+    exec.record_failed_start(failed_start_code(started.error()));
+    return started;
+  }
+  std::string command;
+  for (const auto& arg : config.cmd) command += (command.empty() ? "" : " ") + arg;
+  record_event(*exec.container(), "exec_start: " + command, {{"execID", exec.id()}});
+  return started;
+}
+
+void ContainerService::record_exec_exit(const Exec& exec, int exit_code) {
+  record_event(*exec.container(), "exec_die",
+               {{"execID", exec.id()}, {"exitCode", std::to_string(exit_code)}});
+}
+
+void ContainerService::pump_detached(std::shared_ptr<Exec> exec, ExecProcess process) {
+  {
+    std::lock_guard lock(mu_);
+    ++supervisors_;
+  }
+  std::thread([this, exec = std::move(exec), process = std::move(process)]() mutable {
+    int code = exec->pump(std::move(process), {}, {});
+    record_exec_exit(*exec, code);
+    std::lock_guard lock(mu_);
+    --supervisors_;
+    supervisors_done_.notify_all();
+  }).detach();
 }
 
 void ContainerService::on_exit(Container& container) {
@@ -453,6 +548,7 @@ Status ContainerService::remove_container(const std::shared_ptr<Container>& c) {
   {
     std::lock_guard lock(mu_);
     by_id_.erase(c->def().id);
+    std::erase_if(execs_, [&](const auto& kv) { return kv.second->container() == c; });
   }
   record_event(*c, "destroy");
   c->mark_removed();

@@ -16,7 +16,8 @@
 // for bad configs.
 //
 // Events (type "container", in the image event log): create, start, attach, die (exitCode),
-// kill (signal), stop, destroy; Attributes image, name and the container's labels.
+// kill (signal), stop, destroy, "exec_create: <cmd>", "exec_start: <cmd>", exec_die (execID,
+// exitCode); Attributes image, name and the container's labels.
 //
 // Thread safety: every method may be called from any thread; they block (disk, processes).
 #pragma once
@@ -34,6 +35,7 @@
 #include <vector>
 
 #include "common/containers/container.h"
+#include "common/containers/exec.h"
 #include "common/containers/snapshots.h"
 #include "common/error.h"
 #include "common/images/image_users.h"
@@ -97,6 +99,19 @@ class ContainerService final : public images::ImageUsers {
   // Removes every stopped container.
   Result<PruneResult> prune();
 
+  // ---- docker exec ----
+  // Conflict "Container x is not running"; InvalidArgument "No exec command specified".
+  Result<std::string> create_exec(std::string_view container, ExecConfig config);
+  // NotFound "No such exec instance: x".
+  Result<std::shared_ptr<Exec>> find_exec(std::string_view id) const;
+  // Starts the exec's process (once: Conflict after), its terminal sized rows x cols (0: unset);
+  // the caller runs Exec::pump and then record_exec_exit.
+  Result<ExecProcess> start_exec(Exec& exec, unsigned short rows = 0, unsigned short cols = 0);
+  void record_exec_exit(const Exec& exec, int exit_code);
+  // Runs Exec::pump with no client on a thread of its own (docker exec -d), then records the
+  // exit; the destructor waits for it like for a container's supervisor.
+  void pump_detached(std::shared_ptr<Exec> exec, ExecProcess process);
+
   // ImageUsers: a running container of the image first, else any.
   std::optional<images::ImageUser> user_of(std::string_view image_id) const override;
 
@@ -120,6 +135,8 @@ class ContainerService final : public images::ImageUsers {
   bool overlay_ = false;  // set once by the probe (first create)
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<Container>> by_id_;  // guarded by mu_
+  std::unordered_map<std::string, std::shared_ptr<Exec>> execs_;  // guarded by mu_; dropped with
+                                                                  // their container
   std::map<std::string, std::string> preparing_names_;  // name → ID while created; by mu_
   bool stopping_ = false;  // guarded by mu_: no new process once the destructor runs
   int supervisors_ = 0;    // guarded by mu_: supervisor threads that may still call on_exit

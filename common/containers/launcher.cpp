@@ -54,8 +54,9 @@ enum class Step : int {
   Network,
   Caps,
   Ids,
-  Exec
-};
+  Exec,
+  Namespaces
+};  // kStepNames below follows this order
 
 struct ChildFailure {
   Step step;
@@ -91,7 +92,8 @@ struct Plan {
   std::uint64_t cap_mask = 0;
   int last_cap = 40;
   int error_fd = -1;
-  int console_fd = -1;  // with a terminal: where the child sends its master side
+  int console_fd = -1;          // with a terminal: where the child sends its master side
+  std::vector<int> namespaces;  // exec: the container's ipc, uts, net, pid, mnt (in that order)
 };
 
 [[noreturn]] void child_fail(const Plan& plan, Step step, int err) {
@@ -224,11 +226,10 @@ content::UniqueFd receive_terminal(int socket) {
 // Open-tree clones of the bind sources, taken before pivot_root (while host paths resolve).
 constexpr int kMaxBinds = 64;
 
-int child_main(void* arg) {
-  const Plan& p = *static_cast<const Plan*>(arg);
+// A new session with the standard streams (a terminal comes once the container's /dev/pts is
+// reachable), no inherited descriptor of the daemon, default signal handling.
+void enter_session(const Plan& p) {
   const ProcessSpec& s = *p.spec;
-
-  // Standard streams and session (a terminal comes once the container's /dev/pts exists).
   if (::setsid() < 0) child_fail(p, Step::Streams, errno);
   if (!s.tty &&
       (::dup2(s.stdin_fd, 0) < 0 || ::dup2(s.stdout_fd, 1) < 0 || ::dup2(s.stderr_fd, 2) < 0))
@@ -241,6 +242,36 @@ int child_main(void* arg) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+// Inside the container's root: working directory, capabilities, user, then the command.
+[[noreturn]] void become_command(const Plan& p) {
+  const ProcessSpec& s = *p.spec;
+  if (!make_dirs(p.workdir_dirs) || ::chdir(s.working_dir.c_str()) != 0)
+    child_fail(p, Step::Root, errno);
+  if (!limit_capabilities(p)) child_fail(p, Step::Caps, errno);
+  if (::syscall(SYS_setgroups, s.groups.size(), s.groups.data()) != 0 ||
+      ::syscall(SYS_setresgid, s.gid, s.gid, s.gid) != 0 ||
+      ::syscall(SYS_setresuid, s.uid, s.uid, s.uid) != 0)
+    child_fail(p, Step::Ids, errno);
+  int err = ENOENT;
+  for (const auto& path : p.candidates) {
+    ::execve(path.c_str(), p.argv.data(), p.envp.data());
+    // As Go's exec.LookPath: keep searching past missing or non-executable entries, but report
+    // "permission denied" when that was all there was.
+    if (errno == EACCES)
+      err = EACCES;
+    else if (errno != ENOENT && errno != ENOTDIR)
+      err = errno;
+  }
+  child_fail(p, Step::Exec, err);
+}
+
+// The first process of a new container.
+int child_main(void* arg) {
+  const Plan& p = *static_cast<const Plan*>(arg);
+  const ProcessSpec& s = *p.spec;
+  enter_session(p);
 
   // Mounts: nothing propagates back to the host; the rootfs becomes a mount point.
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
@@ -297,25 +328,31 @@ int child_main(void* arg) {
   if (!s.hostname.empty() && ::sethostname(s.hostname.data(), s.hostname.size()) != 0)
     child_fail(p, Step::Hostname, errno);
   if (!s.host_network && !bring_up_loopback()) child_fail(p, Step::Network, errno);
-  if (!make_dirs(p.workdir_dirs) || ::chdir(s.working_dir.c_str()) != 0)
-    child_fail(p, Step::Root, errno);
-  if (!limit_capabilities(p)) child_fail(p, Step::Caps, errno);
-  if (::syscall(SYS_setgroups, s.groups.size(), s.groups.data()) != 0 ||
-      ::syscall(SYS_setresgid, s.gid, s.gid, s.gid) != 0 ||
-      ::syscall(SYS_setresuid, s.uid, s.uid, s.uid) != 0)
-    child_fail(p, Step::Ids, errno);
+  become_command(p);
+}
 
-  int err = ENOENT;
-  for (const auto& path : p.candidates) {
-    ::execve(path.c_str(), p.argv.data(), p.envp.data());
-    // As Go's exec.LookPath: keep searching past missing or non-executable entries, but report
-    // "permission denied" when that was all there was.
-    if (errno == EACCES)
-      err = EACCES;
-    else if (errno != ENOENT && errno != ENOTDIR)
-      err = errno;
+// A process joining a running container (docker exec): its namespaces, then a fork, since a
+// PID namespace applies to children only. This first child waits for the second and exits with
+// its status, so the daemon reaps one process.
+int exec_child_main(void* arg) {
+  const Plan& p = *static_cast<const Plan*>(arg);
+  for (int fd : p.namespaces)
+    if (::setns(fd, 0) != 0) child_fail(p, Step::Namespaces, errno);
+  pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
+  if (pid < 0) child_fail(p, Step::Namespaces, errno);
+  if (pid == 0) {
+    enter_session(p);
+    if (p.spec->tty && !open_terminal(p)) child_fail(p, Step::Terminal, errno);
+    become_command(p);
   }
-  child_fail(p, Step::Exec, err);
+  // This process execs nothing: it must not keep the daemon's descriptors (the write end of
+  // the command's stdin, the error pipe the parent reads until the command runs) open.
+  ::syscall(SYS_close_range, 0, ~0U, 0);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status)) ::kill(::getpid(), WTERMSIG(status));
+  ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
 }
 
 // "/a/b/c" → {"/a", "/a/b"} (+ "/a/b/c" when `include_self`).
@@ -336,7 +373,7 @@ int read_last_cap() {
   return n > 0 ? std::atoi(buf) : 40;
 }
 
-Error exec_error(const std::string& command, bool searched, int err) {
+Error exec_error(std::string_view prefix, const std::string& command, bool searched, int err) {
   std::string why;
   if (err == ENOENT && searched)
     why = "exec: \"" + command + "\": executable file not found in $PATH";
@@ -345,20 +382,79 @@ Error exec_error(const std::string& command, bool searched, int err) {
   else
     why = "exec: \"" + command + "\": " + std::strerror(err);
   return Error{Errc::InvalidArgument,
-               "failed to create task for container: unable to start container process: " + why +
-                   ": unknown"};
+               std::string(prefix) + "unable to start container process: " + why + ": unknown"};
 }
 
-constexpr std::array<const char*, 11> kStepNames = {"setting up the standard streams",
+// Messages for Step, in its order.
+constexpr std::array<const char*, 12> kStepNames = {"setting up the standard streams",
                                                     "mounting the root filesystem",
                                                     "creating /dev",
                                                     "entering the root filesystem",
                                                     "bind mounting a volume",
+                                                    "allocating a terminal",
                                                     "setting the hostname",
                                                     "bringing up the loopback interface",
                                                     "limiting capabilities",
                                                     "setting the user",
-                                                    "executing the command"};
+                                                    "executing the command",
+                                                    "entering the container's namespaces"};
+
+// What both launches share: the command line and identity (prepared here), the error pipe and
+// the console socket, the clone, and the wait for execve (or the child's failure report).
+Result<Process> run_child(Plan& p, int (*fn)(void*), int flags, std::string_view error_prefix) {
+  const ProcessSpec& spec = *p.spec;
+  p.workdir_dirs = parents_of(spec.working_dir, true);
+  p.candidates = executable_candidates(spec.args[0], spec.env);
+  for (const auto& a : spec.args) p.argv.push_back(const_cast<char*>(a.c_str()));
+  p.argv.push_back(nullptr);
+  for (const auto& e : spec.env) p.envp.push_back(const_cast<char*>(e.c_str()));
+  p.envp.push_back(nullptr);
+  for (int cap : kDefaultCaps) p.cap_mask |= std::uint64_t{1} << cap;
+  p.last_cap = read_last_cap();
+
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return fail(content::errno_error(errno, "pipe"));
+  content::UniqueFd error_read(pipe_fds[0]), error_write(pipe_fds[1]);
+  p.error_fd = error_write.get();
+  content::UniqueFd console_parent, console_child;
+  if (spec.tty) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+      return fail(content::errno_error(errno, "socketpair"));
+    console_parent.reset(pair[0]);
+    console_child.reset(pair[1]);
+    p.console_fd = console_child.get();
+  }
+
+  constexpr std::size_t kStack = 256 * 1024;
+  void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (stack == MAP_FAILED) return fail(content::errno_error(errno, "allocating a stack"));
+  pid_t pid = ::clone(fn, static_cast<char*>(stack) + kStack, flags, &p);
+  int clone_errno = errno;
+  ::munmap(stack, kStack);
+  if (pid < 0) return fail(content::errno_error(clone_errno, "creating the container's process"));
+  error_write.reset();
+  console_child.reset();
+  Process process{pid, {}};
+  if (spec.tty) process.terminal = receive_terminal(console_parent.get());
+
+  ChildFailure failure{};
+  ssize_t n;
+  do n = ::read(error_read.get(), &failure, sizeof failure);
+  while (n < 0 && errno == EINTR);
+  if (n == 0) return process;  // the pipe closed on execve
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (n != sizeof failure) return fail(Errc::Internal, "the container process failed to start");
+  if (failure.step == Step::Exec)
+    return fail(exec_error(error_prefix, spec.args[0], spec.args[0].find('/') == std::string::npos,
+                           failure.err));
+  auto step = static_cast<std::size_t>(failure.step);
+  return fail(Errc::Internal, std::string("starting the container: ") +
+                                  (step < kStepNames.size() ? kStepNames[step] : "?") + ": " +
+                                  std::strerror(failure.err));
+}
 
 }  // namespace
 
@@ -424,59 +520,24 @@ Result<Process> launch(const ProcessSpec& spec) {
   }
   for (const char* path : kMaskedPaths) p.masked.push_back(p.rootfs + path);
   for (const char* path : kReadOnlyPaths) p.read_only.push_back(p.rootfs + path);
-  p.workdir_dirs = parents_of(spec.working_dir, true);
-  p.candidates = executable_candidates(spec.args[0], spec.env);
-  for (const auto& a : spec.args) p.argv.push_back(const_cast<char*>(a.c_str()));
-  p.argv.push_back(nullptr);
-  for (const auto& e : spec.env) p.envp.push_back(const_cast<char*>(e.c_str()));
-  p.envp.push_back(nullptr);
-  for (int cap : kDefaultCaps) p.cap_mask |= std::uint64_t{1} << cap;
-  p.last_cap = read_last_cap();
-
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return fail(content::errno_error(errno, "pipe"));
-  content::UniqueFd error_read(pipe_fds[0]), error_write(pipe_fds[1]);
-  p.error_fd = error_write.get();
-  content::UniqueFd console_parent, console_child;
-  if (spec.tty) {
-    int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
-      return fail(content::errno_error(errno, "socketpair"));
-    console_parent.reset(pair[0]);
-    console_child.reset(pair[1]);
-    p.console_fd = console_child.get();
-  }
-
-  constexpr std::size_t kStack = 256 * 1024;
-  void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (stack == MAP_FAILED) return fail(content::errno_error(errno, "allocating a stack"));
   int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
   if (!spec.host_network) flags |= CLONE_NEWNET;
-  pid_t pid = ::clone(child_main, static_cast<char*>(stack) + kStack, flags, &p);
-  int clone_errno = errno;
-  ::munmap(stack, kStack);
-  if (pid < 0)
-    return fail(content::errno_error(clone_errno, "creating the container's namespaces"));
-  error_write.reset();
-  console_child.reset();
-  Process process{pid, {}};
-  if (spec.tty) process.terminal = receive_terminal(console_parent.get());
+  return run_child(p, child_main, flags, "failed to create task for container: ");
+}
 
-  ChildFailure failure{};
-  ssize_t n;
-  do n = ::read(error_read.get(), &failure, sizeof failure);
-  while (n < 0 && errno == EINTR);
-  if (n == 0) return process;  // the pipe closed on execve
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+Result<Process> launch_exec(pid_t container, const ProcessSpec& spec) {
+  if (spec.args.empty()) return fail(Errc::InvalidArgument, "No exec command specified");
+  Plan p;
+  p.spec = &spec;
+  std::vector<content::UniqueFd> namespaces;
+  for (const char* ns : {"ipc", "uts", "net", "pid", "mnt"}) {
+    std::string path = "/proc/" + std::to_string(container) + "/ns/" + ns;
+    content::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return fail(Errc::Conflict, "the container is not running (" + path + ")");
+    p.namespaces.push_back(fd.get());
+    namespaces.push_back(std::move(fd));
   }
-  if (n != sizeof failure) return fail(Errc::Internal, "the container process failed to start");
-  if (failure.step == Step::Exec)
-    return fail(exec_error(spec.args[0], spec.args[0].find('/') == std::string::npos, failure.err));
-  auto step = static_cast<std::size_t>(failure.step);
-  return fail(Errc::Internal, std::string("starting the container: ") +
-                                  (step < kStepNames.size() ? kStepNames[step] : "?") + ": " +
-                                  std::strerror(failure.err));
+  return run_child(p, exec_child_main, SIGCHLD, "OCI runtime exec failed: exec failed: ");
 }
 
 }  // namespace imaged::containers

@@ -75,6 +75,12 @@ struct Process {
 // mount or id step (the message names it).
 Result<Process> launch(const ProcessSpec& spec);
 
+// Starts `spec` inside the running container whose first process is `container` (docker exec):
+// its namespaces and root; `rootfs`, `overlay`, `binds`, `hostname` and `host_network` are not
+// used. Errors as launch() ("OCI runtime exec failed: exec failed: ..." for a command that
+// cannot run); Conflict when the container is no longer running.
+Result<Process> launch_exec(pid_t container, const ProcessSpec& spec);
+
 // The candidate paths execve() tries for `command` given the PATH of `env` (a command with a '/'
 // is tried as is). Exposed for tests.
 std::vector<std::string> executable_candidates(const std::string& command,

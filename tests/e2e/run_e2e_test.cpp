@@ -120,7 +120,7 @@ TEST_CASE("e2e run: detached container with ps, logs, inspect, stop, start, rm",
   REQUIRE_FALSE(docker_cli().empty());
   Runner r;
   auto started = r.docker({"run", "-d", "--name", "sleeper", "-l", "team=img", "busybox:musl", "sh",
-                           "-c", "echo started; busybox sleep 60"});
+                           "-c", "echo started; busybox sleep 600"});
   REQUIRE(started.exit_code == 0);
   std::string id = started.out.substr(0, 64);
   CHECK(r.docker({"ps", "--format", "{{.Names}} {{.Image}} {{.Status}}"})
@@ -263,7 +263,7 @@ TEST_CASE("e2e run: rmi and prune keep the images of containers, as dockerd",
   CHECK(r.docker({"image", "prune", "-af"}).out == "Total reclaimed space: 0B\n");
 
   std::string runner =
-      r.docker({"run", "-d", "--name", "runner", "busybox:musl", "busybox", "sleep", "60"})
+      r.docker({"run", "-d", "--name", "runner", "busybox:musl", "busybox", "sleep", "600"})
           .out.substr(0, 12);
   auto forced = r.docker({"rmi", "-f", id});
   CHECK(forced.err == "Error response from daemon: conflict: unable to delete " + id +
@@ -275,5 +275,48 @@ TEST_CASE("e2e run: rmi and prune keep the images of containers, as dockerd",
   CHECK(r.docker({"images", "-aq"}).out == id + "\n");
   CHECK(r.docker({"rm", "-f", "runner"}).exit_code == 0);
   CHECK(contains(r.docker({"image", "prune", "-f"}).out, "deleted: sha256:" + id));
+  r.check_clean();
+}
+
+TEST_CASE("e2e run: docker exec in a running container", "[containers][e2e]") {
+  REQUIRE_FALSE(docker_cli().empty());
+  Runner r;
+  REQUIRE(r.docker({"run", "-d", "--name", "box", "-e", "A=1", "busybox:musl", "busybox", "sleep",
+                    "600"})
+              .exit_code == 0);
+  CHECK(r.docker({"exec", "box", "echo", "hi"}).out == "hi\n");
+  auto env = r.docker({"exec", "-e", "B=2", "-w", "/etc", "box", "sh", "-c",
+                       "echo $A $B; pwd; busybox tr '\\0' ' ' < /proc/1/cmdline; echo; exit 7"});
+  CHECK(env.exit_code == 7);
+  CHECK(env.out == "1 2\n/etc\nbusybox sleep 600 \n");  // the container's env and PID 1
+
+  auto missing = r.docker({"exec", "box", "nosuch"});
+  CHECK(missing.exit_code == 127);
+  CHECK(contains(missing.out + missing.err,
+                 "OCI runtime exec failed: exec failed: unable to start container process: exec: "
+                 "\"nosuch\": executable file not found in $PATH"));
+
+  auto piped = r.shell("docker exec -i box busybox cat", "through stdin\n");
+  CHECK(piped.exit_code == 0);
+  CHECK(piped.out == "through stdin\n");
+  auto tty = r.shell(
+      "set +e; printf 'tty; exit 4\\n' | script -qec \"docker exec -it box sh\" "
+      "/dev/null; echo \"rc=${PIPESTATUS[1]}\"");
+  CHECK(contains(tty.out, "/dev/pts/0\r"));
+  CHECK(contains(tty.out, "rc=4"));
+
+  CHECK(r.docker({"exec", "-d", "box", "sh", "-c", "echo detached > /etc/marker"}).exit_code == 0);
+  std::string marker;
+  for (int i = 0; i < 50 && marker.empty(); ++i) {
+    marker = r.docker({"exec", "box", "busybox", "cat", "/etc/marker"}).out;
+    if (marker.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(marker == "detached\n");
+
+  REQUIRE(r.docker({"stop", "-t", "0", "box"}).exit_code == 0);
+  auto stopped = r.docker({"exec", "box", "echo"});
+  CHECK(stopped.exit_code != 0);
+  CHECK(contains(stopped.err, "is not running"));
+  CHECK(r.docker({"rm", "box"}).exit_code == 0);
   r.check_clean();
 }
