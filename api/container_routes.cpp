@@ -32,12 +32,6 @@ using nlohmann::ordered_json;
 constexpr std::string_view kRawStream = "application/vnd.docker.raw-stream";
 constexpr std::string_view kMultiplexedStream = "application/vnd.docker.multiplexed-stream";
 
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // The media type of a container's output: multiplexed without a TTY, announced from API 1.42.
 std::string_view stream_type(const Request& req, const Container& c) {
   return !c.def().tty() && req.version.at_least(1, 42) ? kMultiplexedStream : kRawStream;
@@ -110,7 +104,7 @@ Status list(ContainerService& containers, images::ImageService& images, Request&
   auto limit = IMAGED_TRY(req.query.get_int("limit"));
   bool all = req.query.get_bool("all") || (limit && *limit > 0);
   ordered_json out = ordered_json::array();
-  int64_t now = now_ns();
+  int64_t now = images::now_unix_ns();
   for (const auto& c : containers.list()) {
     if (limit && *limit > 0 && static_cast<int64_t>(out.size()) >= *limit) break;
     if (!all && c->snapshot().state != State::Running) continue;
@@ -246,7 +240,7 @@ Status logs(ContainerService& containers, Request& req, ResponseWriter& w) {
   for (const auto& chunk : chunks)
     if (!write(chunk)) return {};
   auto guard = w.on_interrupt([&] { c->notify(); });
-  while (follow && (until == 0 || until > now_ns())) {
+  while (follow && (until == 0 || until > images::now_unix_ns())) {
     Snapshot s =
         c->wait_until([&](const Snapshot& st,
                           std::size_t end) { return end > next || st.state != State::Running; },

@@ -18,11 +18,6 @@ namespace {
 
 using Clock = std::chrono::system_clock;
 
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
-      .count();
-}
-
 Clock::time_point from_ns(int64_t ns) {
   return Clock::time_point(
       std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
@@ -45,7 +40,8 @@ Result<std::optional<Clock::time_point>> until_filter(const Filters& f) {
   if (!f.contains("until")) return std::optional<Clock::time_point>();
   const auto values = f.get("until");
   if (values.size() > 1) return fail(Errc::InvalidArgument, "more than one until filter specified");
-  const int64_t ns = IMAGED_TRY(images::parse_time_or_duration(values.front(), now_ns()));
+  const int64_t ns =
+      IMAGED_TRY(images::parse_time_or_duration(values.front(), images::now_unix_ns()));
   return std::optional(from_ns(ns));
 }
 
@@ -236,7 +232,7 @@ void events(images::EventLog& log, Request& req, ResponseWriter& w) {
     if (!stream.send(event_json(e, req.version))) return;
   const auto steady_deadline = [&] {
     if (!until->has_value()) return std::chrono::steady_clock::time_point::max();
-    const int64_t left = until_ns - now_ns();
+    const int64_t left = until_ns - images::now_unix_ns();
     return std::chrono::steady_clock::now() + std::chrono::nanoseconds(std::max<int64_t>(left, 0));
   }();
   // The stream ends when the client leaves or the daemon stops; wake the wait at once then.

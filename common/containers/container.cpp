@@ -1,4 +1,5 @@
 #include "common/containers/container.h"
+#include "common/images/timestamps.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -15,12 +16,6 @@
 namespace imaged::containers {
 
 namespace {
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool send_all(int fd, const char* data, std::size_t size) {
   while (size > 0) {
@@ -95,7 +90,7 @@ void Container::begin_running(pid_t pid, Streams streams, std::function<void(Con
     state_.pid = pid;
     state_.exit_code = 0;
     state_.error.clear();
-    state_.started_ns = now_ns();
+    state_.started_ns = images::now_unix_ns();
     state_.finished_ns = 0;
     stdin_ = std::move(streams.stdin_write);
     terminal_fd_ = def_.tty() ? streams.stdout_read.get() : -1;
@@ -152,7 +147,7 @@ void Container::supervise(pid_t pid, Streams streams, std::function<void(Contain
 }
 
 void Container::record_output(StreamId stream, std::string data) {
-  OutputChunk chunk{stream, now_ns(), std::move(data)};
+  OutputChunk chunk{stream, images::now_unix_ns(), std::move(data)};
   std::vector<std::shared_ptr<Attachment>> targets;
   {
     std::lock_guard lock(mu_);
@@ -186,7 +181,7 @@ void Container::record_exit(int exit_code) {
     state_.state = State::Exited;
     state_.pid = 0;
     state_.exit_code = exit_code;
-    state_.finished_ns = now_ns();
+    state_.finished_ns = images::now_unix_ns();
     ++state_.exits;
     ended.swap(attachments_);
   }
@@ -199,7 +194,7 @@ void Container::record_failed_start(int exit_code, std::string error) {
     std::lock_guard lock(mu_);
     state_.exit_code = exit_code;
     state_.error = std::move(error);
-    state_.finished_ns = now_ns();
+    state_.finished_ns = images::now_unix_ns();
     ++state_.exits;
   }
   cv_.notify_all();
@@ -256,13 +251,7 @@ bool Container::write_stdin(std::string_view bytes) {
   }
   if (fd < 0) return false;
   // A terminal's input goes to the master side, which the supervisor also reads.
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
+  return content::write_all(fd, std::as_bytes(std::span(bytes))).has_value();
 }
 
 void Container::close_stdin() {

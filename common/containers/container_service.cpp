@@ -1,4 +1,5 @@
 #include "common/containers/container_service.h"
+#include "common/images/timestamps.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -25,12 +26,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Error no_such_container(std::string_view name) {
   return Error{Errc::NotFound, "No such container: " + std::string(name)};
@@ -249,7 +244,7 @@ Result<Created> ContainerService::create(const CreateRequest& request) {
   Definition def;
   def.id = random_id();
   def.name = name.empty() ? unique_name() : name;
-  def.created_ns = now_ns();
+  def.created_ns = images::now_unix_ns();
   def.image_id = image_id.str();
   def.image_ref = image_ref;
   def.config = merge_image_config(std::move(user), detail.config);

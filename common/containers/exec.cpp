@@ -1,4 +1,5 @@
 #include "common/containers/exec.h"
+#include "common/images/timestamps.h"
 
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -13,20 +14,9 @@ namespace imaged::containers {
 
 namespace {
 
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
+// Writes all of `bytes` to the process's stdin; false when it is gone.
 bool write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
+  return content::write_all(fd, std::as_bytes(std::span(bytes))).has_value();
 }
 
 }  // namespace
@@ -94,7 +84,7 @@ int Exec::pump(ExecProcess process, content::UniqueFd client, std::string pendin
         (ids[i] == StreamId::Stdout ? s.stdout_read : s.stderr_read).reset();
         continue;
       }
-      OutputChunk chunk{ids[i], now_ns(), buf.substr(0, static_cast<std::size_t>(n))};
+      OutputChunk chunk{ids[i], images::now_unix_ns(), buf.substr(0, static_cast<std::size_t>(n))};
       if (client_ok && !out.send(chunk)) client_ok = false;  // gone: the process goes on
     }
     if (reading_client && fds.back().revents != 0) {

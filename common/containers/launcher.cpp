@@ -155,6 +155,23 @@ bool limit_capabilities(const Plan& p) {
   return ::syscall(SYS_capset, &header, data) == 0;
 }
 
+// A one-byte message with room for one descriptor (SCM_RIGHTS); no allocation, so the child
+// may build one.
+struct FdMessage {
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
+  msghdr msg{};
+  FdMessage() {
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+  }
+  FdMessage(const FdMessage&) = delete;
+  FdMessage& operator=(const FdMessage&) = delete;
+};
+
 // In the container's /dev/pts (after pivot_root): a new terminal; its master side goes to the
 // parent over the console socket (SCM_RIGHTS), its slave side becomes the controlling terminal
 // and fds 0, 1, 2.
@@ -181,20 +198,13 @@ bool open_terminal(const Plan& p) {
   path[len] = '\0';
   int slave = ::open(path, O_RDWR | O_NOCTTY);
   if (slave < 0) return false;
-  char byte = 0;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  FdMessage m;
+  cmsghdr* cm = CMSG_FIRSTHDR(&m.msg);
   cm->cmsg_level = SOL_SOCKET;
   cm->cmsg_type = SCM_RIGHTS;
   cm->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(cm), &master, sizeof(int));
-  if (::sendmsg(p.console_fd, &msg, MSG_NOSIGNAL) != 1) return false;
+  if (::sendmsg(p.console_fd, &m.msg, MSG_NOSIGNAL) != 1) return false;
   ::close(master);
   if (::ioctl(slave, TIOCSCTTY, 0) != 0) return false;
   for (int fd = 0; fd < 3; ++fd)
@@ -205,18 +215,11 @@ bool open_terminal(const Plan& p) {
 
 // The master side the child sent, or an invalid fd when it failed before sending.
 content::UniqueFd receive_terminal(int socket) {
-  char byte;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
+  FdMessage m;
   ssize_t n;
-  do n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
+  do n = ::recvmsg(socket, &m.msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
-  cmsghdr* cm = n == 1 ? CMSG_FIRSTHDR(&msg) : nullptr;
+  cmsghdr* cm = n == 1 ? CMSG_FIRSTHDR(&m.msg) : nullptr;
   if (!cm || cm->cmsg_type != SCM_RIGHTS) return {};
   int fd;
   std::memcpy(&fd, CMSG_DATA(cm), sizeof(int));

@@ -1,5 +1,7 @@
 #include "common/images/timestamps.h"
 
+#include <chrono>
+
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -263,6 +265,12 @@ std::string format_rfc3339_nano(int64_t ns) {
   }
   out += 'Z';
   return out;
+}
+
+int64_t now_unix_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 int64_t unix_seconds(int64_t ns) {

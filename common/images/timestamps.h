@@ -33,6 +33,9 @@ std::string format_rfc3339_nano(int64_t ns);
 // Unix seconds of an instant (floor), kZeroTimeUnix for kZeroTimeNs.
 int64_t unix_seconds(int64_t ns);
 
+// The wall clock now, in ns since the epoch (system_clock).
+int64_t now_unix_ns();
+
 // moby's timetypes.GetTimestamp followed by ParseTimestamps, as dockerd applies it to `until`
 // filters and to the CLI's --since/--until: a Go duration ("10m", "1h30m", "-5s"; subtracted
 // from now), an RFC 3339 time or a shorter date form ("2024-01-02", "2024-01-02T15",

@@ -32,6 +32,11 @@ struct Runner {
   RunResult shell(const std::string& script, std::string stdin_data = {}) const {
     return daemon->shell(script, std::move(stdin_data));
   }
+  // `docker <args>` on a terminal (script(1)) typing `input`; the output ends with "rc=<code>".
+  RunResult on_terminal(const std::string& args, const std::string& input) const {
+    return shell("set +e; printf '" + input + "' | script -qec \"docker " + args +
+                 "\" /dev/null; echo \"rc=${PIPESTATUS[1]}\"");
+  }
   // Nothing is left: no container listed, no container directory.
   void check_clean() const {
     CHECK(docker({"ps", "-aq"}).out.empty());
@@ -81,9 +86,7 @@ TEST_CASE("e2e run: stdin, isolation, environment, volumes", "[containers][e2e]"
   INFO(tty.out << tty.err);
   CHECK(contains(tty.out, "/dev/pts/0\r"));
   CHECK(contains(tty.out, "40 120\r"));
-  auto interactive = r.shell(
-      "set +e; printf 'echo $((6*7)); exit 3\\n' | script -qec \"docker run --rm -it "
-      "busybox:musl sh\" /dev/null; echo \"rc=${PIPESTATUS[1]}\"");
+  auto interactive = r.on_terminal("run --rm -it busybox:musl sh", "echo $((6*7)); exit 3\\n");
   CHECK(contains(interactive.out, "42\r"));
   CHECK(contains(interactive.out, "rc=3"));
 
@@ -299,9 +302,7 @@ TEST_CASE("e2e run: docker exec in a running container", "[containers][e2e]") {
   auto piped = r.shell("docker exec -i box busybox cat", "through stdin\n");
   CHECK(piped.exit_code == 0);
   CHECK(piped.out == "through stdin\n");
-  auto tty = r.shell(
-      "set +e; printf 'tty; exit 4\\n' | script -qec \"docker exec -it box sh\" "
-      "/dev/null; echo \"rc=${PIPESTATUS[1]}\"");
+  auto tty = r.on_terminal("exec -it box sh", "tty; exit 4\\n");
   CHECK(contains(tty.out, "/dev/pts/0\r"));
   CHECK(contains(tty.out, "rc=4"));
 
