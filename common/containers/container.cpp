@@ -50,6 +50,14 @@ int exit_code_of(int status) {
   return 255;
 }
 
+bool set_terminal_size(int fd, unsigned short rows, unsigned short cols) {
+  if (fd < 0) return false;
+  struct winsize size {};
+  size.ws_row = rows;
+  size.ws_col = cols;
+  return ::ioctl(fd, TIOCSWINSZ, &size) == 0;
+}
+
 // ---- Attachment ----
 
 bool Attachment::send(const OutputChunk& chunk) {
@@ -223,11 +231,7 @@ bool Container::kill(int signal) const {
 
 bool Container::resize(unsigned short rows, unsigned short cols) const {
   std::lock_guard lock(mu_);
-  if (terminal_fd_ < 0) return false;
-  struct winsize size {};
-  size.ws_row = rows;
-  size.ws_col = cols;
-  return ::ioctl(terminal_fd_, TIOCSWINSZ, &size) == 0;
+  return set_terminal_size(terminal_fd_, rows, cols);
 }
 
 void Container::attach(const std::shared_ptr<Attachment>& attachment) {

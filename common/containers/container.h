@@ -161,6 +161,9 @@ class Container : public std::enable_shared_from_this<Container> {
   std::vector<std::shared_ptr<Attachment>> attachments_;
 };
 
+// TIOCSWINSZ on a terminal's master side; false for fd -1 or a failed ioctl.
+bool set_terminal_size(int fd, unsigned short rows, unsigned short cols);
+
 // dockerd's exit code for a process ended by `status` (waitpid): the code, or 128 + signal.
 int exit_code_of(int status);
 

@@ -40,11 +40,7 @@ void Exec::record_failed_start(int exit_code) {
 
 bool Exec::resize(unsigned short rows, unsigned short cols) const {
   std::lock_guard lock(mu_);
-  if (terminal_fd_ < 0) return false;
-  struct winsize size {};
-  size.ws_row = rows;
-  size.ws_col = cols;
-  return ::ioctl(terminal_fd_, TIOCSWINSZ, &size) == 0;
+  return set_terminal_size(terminal_fd_, rows, cols);
 }
 
 int Exec::pump(ExecProcess process, content::UniqueFd client, std::string pending) {

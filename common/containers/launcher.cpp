@@ -22,6 +22,8 @@
 #include <cstring>
 #include <tuple>
 
+#include "common/containers/container.h"
+
 namespace imaged::containers {
 
 namespace {
@@ -182,12 +184,7 @@ bool open_terminal(const Plan& p) {
   if (master < 0 || ::ioctl(master, TIOCSPTLCK, &unlock) != 0 ||
       ::ioctl(master, TIOCGPTN, &number) != 0)
     return false;
-  if (p.spec->tty_rows > 0) {
-    struct winsize size {};
-    size.ws_row = p.spec->tty_rows;
-    size.ws_col = p.spec->tty_cols;
-    ::ioctl(master, TIOCSWINSZ, &size);
-  }
+  if (p.spec->tty_rows > 0) set_terminal_size(master, p.spec->tty_rows, p.spec->tty_cols);
   char path[32] = "/dev/pts/";
   char digits[12];
   int n = 0;
