@@ -1,9 +1,12 @@
 #include "common/containers/snapshots.h"
 
+#include <fcntl.h>
 #include <sys/mount.h>
+#include <unistd.h>
 
 #include "common/containers/names.h"
 #include "common/containers/rootfs.h"
+#include "common/content/fd.h"
 
 namespace imaged::containers {
 
@@ -11,6 +14,16 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr std::string_view kTempPrefix = "tmp-";
+
+// syncfs(2) on the filesystem holding `dir`: the unpacked files (data, inodes, directories) are
+// on disk before the rename that publishes them, so a published snapshot is never torn by a
+// power loss. One call instead of an fsync per file.
+Status make_durable(const fs::path& dir) {
+  content::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd || ::syncfs(fd.get()) != 0)
+    return fail(content::errno_error(errno, "syncing " + dir.string()));
+  return {};
+}
 }  // namespace
 
 Snapshots::Snapshots(content::Provider& content, fs::path dir)
@@ -49,11 +62,13 @@ Result<fs::path> Snapshots::prepare(const Digest& image, const std::vector<Diges
   fs::create_directories(temp, ec);
   Status st = ec ? fail(Errc::Internal, "creating " + temp.string() + ": " + ec.message())
                  : unpack_layers(content_, layers, temp);
+  if (st) st = make_durable(temp);
   if (st) {
     fs::rename(temp, target, ec);
     if (ec)
       st = fail(Errc::Internal, "renaming the snapshot of " + image.str() + ": " + ec.message());
   }
+  if (st) st = make_durable(dir_);  // the rename
   if (!st) fs::remove_all(temp, ec);
   done();
   if (!st) return fail(st.error());

@@ -3,8 +3,9 @@
 // (probed once), containers get a private copy instead (rootfs.h).
 //
 // On disk: <dir>/<image hex>/, complete or absent: a snapshot is unpacked into a temporary
-// directory and renamed into place, so a crash leaves only a temporary directory, removed by
-// the next start (prune_stale). Snapshots of images no longer stored are removed then too.
+// directory, synced (syncfs) and renamed into place (the directory synced again), so a crash or
+// power loss leaves only a temporary directory, removed by the next start (prune_stale). Snapshots
+// of images no longer stored are removed then too.
 //
 // Thread safety: all methods may be called concurrently; preparing one image twice at once
 // unpacks it once.
