@@ -177,9 +177,10 @@ ContainerService::ContainerService(images::ImageService& images, content::Provid
       events_(events),
       dir_(std::move(dir)),
       snapshots_(content, std::move(snapshots)) {
+  // Containers of a previous run did not survive it. The directory itself is made by the first
+  // create (a daemon that never runs a container starts with no extra work).
   std::error_code ec;
-  fs::remove_all(dir_, ec);  // containers of a previous run: they did not survive it
-  fs::create_directories(dir_, ec);
+  fs::remove_all(dir_, ec);
   snapshots_.prune_stale(
       [&](const Digest& image) { return images_.resolve(image.str()).has_value(); });
 }

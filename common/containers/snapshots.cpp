@@ -27,10 +27,7 @@ Status make_durable(const fs::path& dir) {
 }  // namespace
 
 Snapshots::Snapshots(content::Provider& content, fs::path dir)
-    : content_(content), dir_(std::move(dir)) {
-  std::error_code ec;
-  fs::create_directories(dir_, ec);
-}
+    : content_(content), dir_(std::move(dir)) {}  // made by the first prepare()
 
 void Snapshots::prune_stale(const std::function<bool(const Digest& image)>& stored) {
   std::error_code ec;
