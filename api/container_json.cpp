@@ -147,9 +147,7 @@ ordered_json container_inspect_json(const Container& c) {
 ordered_json container_summary_json(const Container& c, int64_t now_ns) {
   const auto& def = c.def();
   Snapshot s = c.snapshot();
-  std::string command;
-  for (const auto& arg : containers::command_line(def.config))
-    command += (command.empty() ? "" : " ") + arg;
+  std::string command = containers::join_command(containers::command_line(def.config));
   ordered_json out;
   out["Id"] = def.id;
   out["Names"] = {"/" + def.name};

@@ -226,16 +226,7 @@ Status logs(ContainerService& containers, Request& req, ResponseWriter& w) {
     std::string data =
         timestamps ? images::format_rfc3339_nano(chunk.time_ns) + " " + chunk.data : chunk.data;
     if (!mux) return w.write(data);
-    auto len = static_cast<std::uint32_t>(data.size());
-    std::string frame{static_cast<char>(chunk.stream),
-                      0,
-                      0,
-                      0,
-                      static_cast<char>(len >> 24),
-                      static_cast<char>(len >> 16),
-                      static_cast<char>(len >> 8),
-                      static_cast<char>(len)};
-    return w.write(frame + data);
+    return w.write(containers::frame_header(chunk.stream, data.size()) + data);
   };
   for (const auto& chunk : chunks)
     if (!write(chunk)) return {};

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/router.h"
+#include "common/containers/container_config.h"
 #include "common/containers/container_service.h"
 
 namespace imaged::api {
@@ -17,20 +18,12 @@ using containers::ExecConfig;
 using nlohmann::json;
 using nlohmann::ordered_json;
 
-std::vector<std::string> strings(const json& v) {
-  std::vector<std::string> out;
-  if (v.is_array())
-    for (const auto& s : v)
-      if (s.is_string()) out.push_back(s.get<std::string>());
-  return out;
-}
-
 Status create(ContainerService& cs, Request& req, ResponseWriter& w) {
   json body = IMAGED_TRY(req.json_body());
   if (!body.is_object()) return fail(Errc::InvalidArgument, "No exec command specified");
   ExecConfig config;
-  config.cmd = strings(body.value("Cmd", json()));
-  config.env = strings(body.value("Env", json()));
+  config.cmd = containers::string_list(body.value("Cmd", json()));
+  config.env = containers::string_list(body.value("Env", json()));
   config.user = body.value("User", "");
   config.working_dir = body.value("WorkingDir", "");
   config.tty = body.value("Tty", false);
@@ -47,13 +40,7 @@ Status start(ContainerService& cs, Request& req, ResponseWriter& w) {
   auto exec = IMAGED_TRY(cs.find_exec(req.param("id")));
   json body = IMAGED_TRY(req.json_body());
   if (!body.is_object()) body = json::object();
-  unsigned short rows = 0, cols = 0;
-  if (auto size = body.value("ConsoleSize", json()); size.is_array() && size.size() == 2 &&
-                                                     size[0].is_number_unsigned() &&
-                                                     size[1].is_number_unsigned()) {
-    rows = size[0].get<unsigned short>();
-    cols = size[1].get<unsigned short>();
-  }
+  auto [rows, cols] = containers::console_size(body);
   if (body.value("Detach", false)) {
     auto process = IMAGED_TRY(cs.start_exec(*exec, rows, cols));
     cs.pump_detached(exec, std::move(process));

@@ -58,6 +58,18 @@ bool set_terminal_size(int fd, unsigned short rows, unsigned short cols) {
   return ::ioctl(fd, TIOCSWINSZ, &size) == 0;
 }
 
+std::string frame_header(StreamId stream, std::size_t size) {
+  auto len = static_cast<std::uint32_t>(size);
+  return {static_cast<char>(stream),
+          0,
+          0,
+          0,
+          static_cast<char>(len >> 24),
+          static_cast<char>(len >> 16),
+          static_cast<char>(len >> 8),
+          static_cast<char>(len)};
+}
+
 // ---- Attachment ----
 
 bool Attachment::send(const OutputChunk& chunk) {
@@ -66,15 +78,7 @@ bool Attachment::send(const OutputChunk& chunk) {
     return true;
   std::lock_guard lock(write_mu_);
   if (!mux_) return send_all(fd_.get(), chunk.data.data(), chunk.data.size());
-  auto len = static_cast<std::uint32_t>(chunk.data.size());
-  std::array<char, 8> header{static_cast<char>(chunk.stream),
-                             0,
-                             0,
-                             0,
-                             static_cast<char>(len >> 24),
-                             static_cast<char>(len >> 16),
-                             static_cast<char>(len >> 8),
-                             static_cast<char>(len)};
+  std::string header = frame_header(chunk.stream, chunk.data.size());
   return send_all(fd_.get(), header.data(), header.size()) &&
          send_all(fd_.get(), chunk.data.data(), chunk.data.size());
 }

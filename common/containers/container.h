@@ -161,6 +161,9 @@ class Container : public std::enable_shared_from_this<Container> {
   std::vector<std::shared_ptr<Attachment>> attachments_;
 };
 
+// The 8-byte header of a multiplexed-stream frame: [stream, 0, 0, 0, size (big endian)].
+std::string frame_header(StreamId stream, std::size_t size);
+
 // TIOCSWINSZ on a terminal's master side; false for fd -1 or a failed ioctl.
 bool set_terminal_size(int fd, unsigned short rows, unsigned short cols);
 

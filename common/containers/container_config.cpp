@@ -17,15 +17,6 @@ bool empty_value(const json& v) {
 
 std::string env_key(const std::string& kv) { return kv.substr(0, kv.find('=')); }
 
-std::vector<std::string> string_list(const json& v) {
-  std::vector<std::string> out;
-  if (v.is_string()) out.push_back(v.get<std::string>());
-  if (v.is_array())
-    for (const auto& s : v)
-      if (s.is_string()) out.push_back(s.get<std::string>());
-  return out;
-}
-
 std::optional<unsigned> parse_id(std::string_view s) {
   unsigned v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -63,15 +54,7 @@ json merge_image_config(json user, const json& image) {
         if (!merged.contains(k)) merged[k] = v;
     if (!merged.empty() || std::string_view(key) == "Labels") user[key] = merged;
   }
-  auto env = string_list(user.value("Env", json()));
-  if (env.empty()) {
-    env = string_list(image_value("Env"));
-  } else {
-    std::set<std::string> keys;
-    for (const auto& kv : env) keys.insert(env_key(kv));
-    for (const auto& kv : string_list(image_value("Env")))
-      if (!keys.contains(env_key(kv))) env.push_back(kv);
-  }
+  auto env = merge_env(string_list(user.value("Env", json())), string_list(image_value("Env")));
   user["Env"] = env.empty() ? json() : json(env);
   if (empty_value(user.value("Entrypoint", json()))) {
     if (empty_value(user.value("Cmd", json()))) user["Cmd"] = image_value("Cmd");
@@ -84,6 +67,38 @@ json merge_image_config(json user, const json& image) {
     if (user[key].is_null() && !empty_value(image_value(key))) user[key] = image[key];
   }
   return user;
+}
+
+std::vector<std::string> string_list(const json& v) {
+  std::vector<std::string> out;
+  if (v.is_string()) out.push_back(v.get<std::string>());
+  if (v.is_array())
+    for (const auto& s : v)
+      if (s.is_string()) out.push_back(s.get<std::string>());
+  return out;
+}
+
+std::vector<std::string> merge_env(std::vector<std::string> first,
+                                   const std::vector<std::string>& defaults) {
+  std::set<std::string> keys;
+  for (const auto& kv : first) keys.insert(env_key(kv));
+  for (const auto& kv : defaults)
+    if (!keys.contains(env_key(kv))) first.push_back(kv);
+  return first;
+}
+
+std::pair<unsigned short, unsigned short> console_size(const json& object) {
+  auto size = object.value("ConsoleSize", json());
+  auto dimension = [](const json& v) { return v.is_number_integer() && v.get<int64_t>() >= 0; };
+  if (!size.is_array() || size.size() != 2 || !dimension(size[0]) || !dimension(size[1]))
+    return {0, 0};
+  return {size[0].get<unsigned short>(), size[1].get<unsigned short>()};
+}
+
+std::string join_command(const std::vector<std::string>& args) {
+  std::string out;
+  for (const auto& arg : args) out += (out.empty() ? "" : " ") + arg;
+  return out;
 }
 
 std::vector<std::string> command_line(const json& config) {
@@ -150,8 +165,7 @@ std::vector<std::string> process_env(const json& config, const std::string& host
   auto env = string_list(config.value("Env", json()));
   std::set<std::string> keys;
   for (const auto& kv : env) keys.insert(env_key(kv));
-  if (!keys.contains("PATH"))
-    env.insert(env.begin(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  if (!keys.contains("PATH")) env.insert(env.begin(), "PATH=" + std::string(kDefaultPath));
   if (!keys.contains("HOSTNAME")) env.push_back("HOSTNAME=" + hostname);
   if (!keys.contains("HOME")) env.push_back("HOME=" + home);
   return env;

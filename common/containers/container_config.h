@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/containers/launcher.h"
@@ -25,6 +26,16 @@ nlohmann::json merge_image_config(nlohmann::json user, const nlohmann::json& ima
 
 // The command line: Entrypoint + Cmd. Empty when the config has neither.
 std::vector<std::string> command_line(const nlohmann::json& config);
+// The arguments joined by spaces, as dockerd shows a command ("sh -c echo hi").
+std::string join_command(const std::vector<std::string>& args);
+
+// The strings of a JSON string or array of strings (anything else: none).
+std::vector<std::string> string_list(const nlohmann::json& value);
+// "K=V" entries: `first`, then those of `defaults` whose key `first` lacks.
+std::vector<std::string> merge_env(std::vector<std::string> first,
+                                   const std::vector<std::string>& defaults);
+// ConsoleSize [rows, cols] of a HostConfig or an exec start body; {0, 0} when absent or bad.
+std::pair<unsigned short, unsigned short> console_size(const nlohmann::json& object);
 
 struct Identity {
   uid_t uid = 0;

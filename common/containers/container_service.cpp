@@ -139,15 +139,6 @@ void fill_host_config_defaults(json& host_config) {
   if (host_config.value("ShmSize", 0) == 0) host_config["ShmSize"] = 67108864;
 }
 
-// HostConfig.ConsoleSize [rows, cols] of a terminal, as the CLI sends it.
-std::pair<unsigned short, unsigned short> console_size(const json& host_config) {
-  auto size = host_config.value("ConsoleSize", json());
-  if (!size.is_array() || size.size() != 2 || !size[0].is_number_unsigned() ||
-      !size[1].is_number_unsigned())
-    return {0, 0};
-  return {size[0].get<unsigned short>(), size[1].get<unsigned short>()};
-}
-
 // dockerd's exit code for a start that failed before the command ran (CLI: 127/126).
 int failed_start_code(const Error& err) {
   return err.message.find("permission denied") != std::string::npos ? 126 : 127;
@@ -391,8 +382,7 @@ Result<std::string> ContainerService::create_exec(std::string_view name, ExecCon
   if (c->snapshot().state != State::Running)
     return fail(Errc::Conflict, "Container " + c->def().id + " is not running");
   std::string id = random_id();
-  std::string command;
-  for (const auto& arg : config.cmd) command += (command.empty() ? "" : " ") + arg;
+  std::string command = join_command(config.cmd);
   {
     std::lock_guard lock(mu_);
     execs_.emplace(id, std::make_shared<Exec>(id, c, std::move(config)));
@@ -417,14 +407,8 @@ Result<ExecProcess> ContainerService::start_exec(Exec& exec, unsigned short rows
   pid_t target = exec.container()->snapshot().pid;
   auto started = [&]() -> Result<ExecProcess> {
     if (target <= 0) return fail(Errc::Conflict, "Container " + def.id + " is not running");
-    json config_env = def.config;
-    std::vector<std::string> env = config_env.value("Env", std::vector<std::string>{});
-    for (const auto& kv : config.env) {
-      auto key = kv.substr(0, kv.find('='));
-      std::erase_if(env, [&](const std::string& e) { return e.substr(0, e.find('=')) == key; });
-      env.push_back(kv);
-    }
-    config_env["Env"] = env;
+    json config_env = def.config;  // the exec's Env over the container's
+    config_env["Env"] = merge_env(config.env, string_list(def.config.value("Env", json())));
     ProcessSpec spec;
     spec.args = config.cmd;
     std::string user = config.user.empty() ? def.config.value("User", "") : config.user;
@@ -451,9 +435,8 @@ Result<ExecProcess> ContainerService::start_exec(Exec& exec, unsigned short rows
     exec.record_failed_start(failed_start_code(started.error()));
     return started;
   }
-  std::string command;
-  for (const auto& arg : config.cmd) command += (command.empty() ? "" : " ") + arg;
-  record_event(*exec.container(), "exec_start: " + command, {{"execID", exec.id()}});
+  record_event(*exec.container(), "exec_start: " + join_command(config.cmd),
+               {{"execID", exec.id()}});
   return started;
 }
 

@@ -461,7 +461,7 @@ Result<Process> run_child(Plan& p, int (*fn)(void*), int flags, std::string_view
 std::vector<std::string> executable_candidates(const std::string& command,
                                                const std::vector<std::string>& env) {
   if (command.find('/') != std::string::npos) return {command};
-  std::string path_var = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  std::string path_var(kDefaultPath);
   for (const auto& kv : env)
     if (kv.starts_with("PATH=")) path_var = kv.substr(5);
   std::vector<std::string> out;

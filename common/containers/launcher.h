@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/content/fd.h"
@@ -80,6 +81,10 @@ Result<Process> launch(const ProcessSpec& spec);
 // used. Errors as launch() ("OCI runtime exec failed: exec failed: ..." for a command that
 // cannot run); Conflict when the container is no longer running.
 Result<Process> launch_exec(pid_t container, const ProcessSpec& spec);
+
+// The PATH of a process whose environment has none (runc's and dockerd's default).
+inline constexpr std::string_view kDefaultPath =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // The candidate paths execve() tries for `command` given the PATH of `env` (a command with a '/'
 // is tried as is). Exposed for tests.

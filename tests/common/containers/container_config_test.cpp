@@ -122,3 +122,16 @@ TEST_CASE("containers: names and signals as dockerd takes them", "[containers]")
   CHECK_FALSE(parse_signal("0"));
   CHECK_FALSE(parse_signal(""));
 }
+
+TEST_CASE("containers: env merging, console sizes and command texts", "[containers]") {
+  CHECK(merge_env({"A=exec", "C=3"}, {"A=1", "B=2"}) ==
+        std::vector<std::string>{"A=exec", "C=3", "B=2"});
+  CHECK(merge_env({}, string_list(json()))
+            .empty());  // a container whose Env is null (no env at all) takes an exec's
+  CHECK(string_list("sh") == std::vector<std::string>{"sh"});
+  CHECK(console_size({{"ConsoleSize", {40, 120}}}) ==
+        std::pair<unsigned short, unsigned short>{40, 120});
+  CHECK(console_size({{"ConsoleSize", nullptr}}) ==
+        std::pair<unsigned short, unsigned short>{0, 0});
+  CHECK(join_command({"sh", "-c", "echo hi"}) == "sh -c echo hi");
+}
